@@ -1,0 +1,38 @@
+# Two commands matter: `make run` (demo data -> published marts) and `make test`.
+# Both install what they need first, from uv.lock.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(PYTHON) -m uv
+
+export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+.PHONY: install run test dev demo-data docs clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+run: install
+	$(BIN)/python -m pipelines.run
+
+test: install
+	$(BIN)/python -m pytest
+
+dev: install
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+demo-data: install
+	$(BIN)/python -m pipelines.demo --out $${CCP_LANDING_DIR:-data/landing} --order-lines $${CCP_DEMO_ORDER_LINES:-200000}
+
+docs: install
+	cd dbt_project && ../$(BIN)/dbt docs generate --no-version-check
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs

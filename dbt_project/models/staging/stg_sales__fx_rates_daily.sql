@@ -1,0 +1,69 @@
+{#- The rate that applies on each calendar day: the latest rate on or before it.
+    An equality join on (currency, day) keeps the order conversion a hash join
+    instead of a range join over every rate. -#}
+with
+
+rates as (
+    select * from {{ ref('stg_sales__fx_rates') }}
+),
+
+orders as (
+    select cast(ordered_at as date) as order_date from {{ source('sales', 'orders') }}
+),
+
+bounds as (
+    select
+        currency,
+        min(rate_date) as first_day
+    from rates
+    group by currency
+),
+
+last_day as (
+    select max(day) as last_day
+    from (
+        select max(order_date) as day from orders
+        union all
+        select max(rate_date) as day from rates
+    ) as days
+),
+
+digits as (
+    select 0 as d union all select 1 union all select 2 union all select 3 union all select 4
+    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+),
+
+day_offsets as (
+    -- 0 .. 99,999 days: over 270 years of daily rates.
+    select a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d as offset_days
+    from digits as a
+    cross join digits as b
+    cross join digits as c
+    cross join digits as e
+    cross join digits as f
+),
+
+calendar as (
+    select
+        bounds.currency,
+        {{ dbt.dateadd('day', 'day_offsets.offset_days', 'bounds.first_day') }} as rate_day
+    from bounds
+    cross join last_day
+    inner join day_offsets
+        on day_offsets.offset_days <= {{ dbt.datediff('bounds.first_day', 'last_day.last_day', 'day') }}
+),
+
+final as (
+    select
+        calendar.currency,
+        cast(calendar.rate_day as date) as rate_day,
+        rates.rate_date,
+        rates.rate_to_reporting
+    from calendar
+    inner join rates
+        on calendar.currency = rates.currency
+        and cast(calendar.rate_day as date) >= rates.rate_date
+        and (rates.valid_until is null or cast(calendar.rate_day as date) < rates.valid_until)
+)
+
+select * from final

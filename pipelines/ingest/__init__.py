@@ -1,0 +1,1 @@
+"""Ingest: landed files -> the raw schema of the warehouse."""

@@ -1,0 +1,106 @@
+"""Settings from the environment, each with a documented default (see .env.example).
+
+Read when a run or a command needs them, never at import, so tests can point a
+whole pipeline at a temporary directory through the environment alone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+class SettingsError(ValueError):
+    """A setting in the environment has a value the pipeline cannot use."""
+
+
+def _path(env: Mapping[str, str], name: str, default: str) -> Path:
+    raw = env.get(name) or default
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else (Path.cwd() / path).resolve()
+
+
+def _date(env: Mapping[str, str], name: str) -> date | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a date (expected YYYY-MM-DD)") from exc
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from exc
+
+
+def _mapping(env: Mapping[str, str], name: str) -> dict[str, Any]:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return {}
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{name} is not YAML/JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise SettingsError(f"{name} must be a mapping such as {{min_churn_days: 120}}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse: Path
+    publish_dir: Path
+    as_of_date: date | None
+    timezone: str
+    schedule_cron: str
+    duckdb_memory_limit: str
+    duckdb_threads: int
+    duckdb_temp_dir: Path
+    dbt_vars: Mapping[str, Any]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        warehouse = _path(env, "CCP_WAREHOUSE", "data/warehouse.duckdb")
+        return cls(
+            landing_dir=_path(env, "CCP_LANDING_DIR", "data/landing"),
+            warehouse=warehouse,
+            publish_dir=_path(env, "CCP_PUBLISH_DIR", "data/published"),
+            as_of_date=_date(env, "CCP_AS_OF_DATE"),
+            timezone=env.get("CCP_TIMEZONE") or "Asia/Shanghai",
+            schedule_cron=env.get("CCP_SCHEDULE_CRON") or "0 6 * * *",
+            duckdb_memory_limit=env.get("CCP_DUCKDB_MEMORY_LIMIT") or "4GB",
+            duckdb_threads=_int(env, "CCP_DUCKDB_THREADS", os.cpu_count() or 1),
+            duckdb_temp_dir=_path(
+                env, "CCP_DUCKDB_TEMP_DIR", str(warehouse.parent / "duckdb_tmp")
+            ),
+            dbt_vars=_mapping(env, "CCP_DBT_VARS"),
+        )
+
+    def dbt_env(self) -> dict[str, str]:
+        """What the dbt subprocess needs to find the warehouse (profiles.yml reads these)."""
+        return {
+            "CCP_WAREHOUSE": str(self.warehouse),
+            "CCP_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "CCP_DUCKDB_THREADS": str(self.duckdb_threads),
+            "CCP_DUCKDB_TEMP_DIR": str(self.duckdb_temp_dir),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }

@@ -1,0 +1,40 @@
+"""The dbt project object and its manifest, prepared once per process and never at import."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
+
+from pipelines.settings import DBT_PROJECT_DIR
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter, so a virtualenv need not be on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def _manifest_is_stale(project: DbtProject) -> bool:
+    manifest = project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    watched = [project.project_dir / "dbt_project.yml"]
+    for folder in ("models", "macros", "tests"):
+        watched.extend((project.project_dir / folder).rglob("*"))
+    return any(p.is_file() and p.stat().st_mtime > built for p in watched)
+
+
+@functools.cache
+def dbt_project() -> DbtProject:
+    """The dbt project with an up-to-date manifest (`dbt parse` only when sources changed)."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR)
+    if _manifest_is_stale(project):
+        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet", "--no-version-check"], target_path=project.target_path
+        ).wait()
+    return project
