@@ -46,7 +46,7 @@ day_offsets as (
 calendar as (
     select
         bounds.currency,
-        {{ dbt.dateadd('day', 'day_offsets.offset_days', 'bounds.first_day') }} as rate_day
+        {{ add_days('bounds.first_day', 'day_offsets.offset_days') }} as rate_day
     from bounds
     cross join last_day
     inner join day_offsets
@@ -56,14 +56,14 @@ calendar as (
 final as (
     select
         calendar.currency,
-        cast(calendar.rate_day as date) as rate_day,
+        calendar.rate_day as rate_day,
         rates.rate_date,
         rates.rate_to_reporting
     from calendar
     inner join rates
         on calendar.currency = rates.currency
-        and cast(calendar.rate_day as date) >= rates.rate_date
-        and (rates.valid_until is null or cast(calendar.rate_day as date) < rates.valid_until)
+        and calendar.rate_day >= rates.rate_date
+        and (rates.valid_until is null or calendar.rate_day < rates.valid_until)
 )
 
 select * from final

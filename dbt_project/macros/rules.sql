@@ -1,0 +1,98 @@
+{#- The business rules of SPEC.md section 4, written once and used by every model
+    that needs them (customer_value for the run's as_of_date, customer_tier_history
+    for every month end). Arguments are SQL expressions. -#}
+
+{#- Pareto tier from the revenue ranked above a customer and the ranking's total.
+    Compared as decimals (share_before < cut  <=>  before < cut * total) so a share of
+    exactly 80% is not A because of floating-point noise. -#}
+{% macro pareto_tier(revenue, revenue_before, total) -%}
+    case
+        when {{ revenue }} is null or {{ revenue }} <= 0 then 'D'
+        when {{ revenue_before }} < {{ var('pareto_a_cutoff') }} * {{ total }} then 'A'
+        when {{ revenue_before }} < {{ var('pareto_b_cutoff') }} * {{ total }} then 'B'
+        else 'C'
+    end
+{%- endmacro %}
+
+{#- Profit band from the 1-based rank by window gross profit among n customers with
+    an order in the window: position p = (rank - 1) / n. -#}
+{% macro profit_band(profit_rank, n) -%}
+    case
+        when {{ profit_rank }} is null then 'none'
+        when ({{ profit_rank }} - 1) < {{ var('profit_top_share') }} * {{ n }} then 'top_20'
+        when ({{ profit_rank }} - 1) >= (1 - {{ var('profit_bottom_share') }}) * {{ n }} then 'bottom_20'
+        else 'middle_60'
+    end
+{%- endmacro %}
+
+{% macro quadrant(first_order_date, has_window_order, pareto_tier, as_of_date) -%}
+    case
+        when {{ first_order_date }} is null then 'prospect'
+        when not {{ has_window_order }} then 'inactive'
+        when {{ first_order_date }} <= {{ add_days(as_of_date, -1 * var('old_customer_min_days')) }}
+            then case when {{ pareto_tier }} = 'A' then 'old_big' else 'old_small' end
+        else case when {{ pareto_tier }} = 'A' then 'new_big' else 'new_small' end
+    end
+{%- endmacro %}
+
+{#- Churn thresholds in days. Repeat buyers: multiples of their typical gap; one-time
+    buyers: percentiles of everybody's gaps; both with floors. -#}
+{% macro at_risk_threshold(order_days, typical_gap, one_time_gap) -%}
+    {{ greatest_of(
+        'case when ' ~ order_days ~ ' >= 2 then ' ~ var('at_risk_gap_multiplier') ~ ' * ' ~ typical_gap
+        ~ ' else coalesce(' ~ one_time_gap ~ ', 0) end',
+        var('min_at_risk_days')) }}
+{%- endmacro %}
+
+{% macro churn_threshold(order_days, typical_gap, one_time_gap) -%}
+    {{ greatest_of(
+        'case when ' ~ order_days ~ ' >= 2 then ' ~ var('churn_gap_multiplier') ~ ' * ' ~ typical_gap
+        ~ ' else coalesce(' ~ one_time_gap ~ ', 0) end',
+        var('min_churn_days')) }}
+{%- endmacro %}
+
+{% macro churn_status(first_order_date, recency_days, at_risk_days, churn_days) -%}
+    case
+        when {{ first_order_date }} is null then 'prospect'
+        when {{ recency_days }} > {{ churn_days }} then 'churned'
+        when {{ recency_days }} > {{ at_risk_days }} then 'at_risk'
+        else 'active'
+    end
+{%- endmacro %}
+
+{#- The day a churned customer crossed the churn threshold. -#}
+{% macro churned_on(status, last_order_date, churn_days) -%}
+    case when {{ status }} = 'churned' then
+        {{ add_days(last_order_date, 'floor(' ~ churn_days ~ ') + 1') }}
+    end
+{%- endmacro %}
+
+{#- greatest() treats NULL differently across engines; a case is explicit. -#}
+{% macro greatest_of(a, b) -%}
+    (case when ({{ a }}) > ({{ b }}) then ({{ a }}) else ({{ b }}) end)
+{%- endmacro %}
+
+{#- date + integer is a date on DuckDB, PostgreSQL and Spark (dbt.dateadd gives a
+    timestamp on some of them). -#}
+{% macro add_days(date_expr, days_expr) -%}
+    (cast({{ date_expr }} as date) + cast({{ days_expr }} as integer))
+{%- endmacro %}
+
+{#- RFM segment from the 1-5 scores; every (r, f) pair lands in exactly one segment,
+    m separates champions from loyal and can't-lose from at-risk. -#}
+{% macro rfm_segment(r, f, m) -%}
+    case
+        when {{ r }} is null then null
+        when {{ r }} >= 4 and {{ f }} >= 4 and {{ m }} >= 4 then 'champions'
+        when {{ r }} >= 3 and {{ f }} >= 4 then 'loyal'
+        when {{ r }} >= 4 and {{ f }} >= 2 then 'potential loyalist'
+        when {{ r }} = 5 and {{ f }} = 1 then 'new'
+        when {{ r }} = 4 and {{ f }} = 1 then 'promising'
+        when {{ r }} = 3 and {{ f }} = 3 then 'needs attention'
+        when {{ r }} = 3 then 'about to sleep'
+        when {{ f }} >= 4 and {{ m }} >= 4 then 'can''t lose'
+        when {{ f }} >= 3 then 'at risk'
+        when {{ r }} = 2 then 'hibernating'
+        else 'lost'
+    end
+{%- endmacro %}

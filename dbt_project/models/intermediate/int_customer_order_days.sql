@@ -1,0 +1,34 @@
+{#- One row per customer and distinct order date, with the gap in days since the
+    customer's previous order date (empty for the first). -#}
+with
+
+orders as (
+    select * from {{ ref('int_orders__valued') }}
+),
+
+days as (
+    select
+        customer_id,
+        order_date,
+        count(*) as orders,
+        sum(net_revenue) as net_revenue,
+        sum(gross_profit) as gross_profit
+    from orders
+    group by customer_id, order_date
+),
+
+final as (
+    select
+        customer_id,
+        order_date,
+        orders,
+        net_revenue,
+        gross_profit,
+        lag(order_date) over (partition by customer_id order by order_date) as previous_order_date,
+        {{ dbt.datediff(
+            'lag(order_date) over (partition by customer_id order by order_date)',
+            'order_date', 'day') }} as gap_days
+    from days
+)
+
+select * from final

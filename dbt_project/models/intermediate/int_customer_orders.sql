@@ -1,0 +1,99 @@
+{#- Order facts per customer as of as_of_date: dates, counts, revenue and profit over
+    the lifetime, the value window and the window before it, and the typical gap. -#}
+with
+
+params as (
+    select * from {{ ref('int_run_parameters') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders__valued') }}
+),
+
+order_days as (
+    select * from {{ ref('int_customer_order_days') }}
+),
+
+order_totals as (
+    select
+        customer_id,
+        min(order_date) as first_order_date,
+        max(order_date) as last_order_date,
+        count(*) as orders_lifetime,
+        count(*) filter (where is_in_window) as orders_window,
+        sum(net_revenue) as net_revenue_lifetime,
+        coalesce(sum(net_revenue) filter (where is_in_window), 0) as net_revenue_window,
+        coalesce(sum(net_revenue) filter (where is_in_prior_window), 0) as net_revenue_prior_window,
+        sum(gross_profit) as gross_profit_lifetime,
+        coalesce(sum(gross_profit) filter (where is_in_window), 0) as gross_profit_window,
+        coalesce(sum(cost_to_serve) filter (where is_in_window), 0) as cost_to_serve_window,
+        count(distinct case when is_in_window then {{ dbt.date_trunc('month', 'order_date') }} end)
+            as active_months_window
+    from orders
+    group by customer_id
+),
+
+gaps as (
+    select
+        customer_id,
+        count(*) as order_days,
+        percentile_cont(0.5) within group (order by gap_days) as typical_gap_days
+    from order_days
+    group by customer_id
+),
+
+first_orders as (
+    select customer_id, channel as first_order_channel
+    from (
+        select
+            customer_id,
+            channel,
+            row_number() over (partition by customer_id order by order_date, order_id) as order_rank
+        from orders
+    ) as ranked
+    where order_rank = 1
+),
+
+last_active_year as (
+    -- What a churned customer took with them: revenue in the year up to the last order.
+    select
+        orders.customer_id,
+        sum(orders.net_revenue) as net_revenue_last_active_year
+    from orders
+    inner join order_totals
+        on orders.customer_id = order_totals.customer_id
+    where orders.order_date > {{ add_days('order_totals.last_order_date', -1 * var('value_window_days')) }}
+    group by orders.customer_id
+),
+
+final as (
+    select
+        order_totals.customer_id,
+        order_totals.first_order_date,
+        order_totals.last_order_date,
+        first_orders.first_order_channel,
+        {{ dbt.datediff('order_totals.first_order_date', 'params.as_of_date', 'day') }} as tenure_days,
+        {{ dbt.datediff('order_totals.last_order_date', 'params.as_of_date', 'day') }} as recency_days,
+        gaps.order_days,
+        gaps.typical_gap_days,
+        order_totals.orders_lifetime,
+        order_totals.orders_window,
+        order_totals.net_revenue_lifetime,
+        order_totals.net_revenue_window,
+        order_totals.net_revenue_prior_window,
+        order_totals.gross_profit_lifetime,
+        order_totals.gross_profit_window,
+        order_totals.cost_to_serve_window,
+        order_totals.active_months_window,
+        last_active_year.net_revenue_last_active_year
+    from order_totals
+    cross join params
+    inner join gaps
+        on order_totals.customer_id = gaps.customer_id
+    inner join first_orders
+        on order_totals.customer_id = first_orders.customer_id
+    inner join last_active_year
+        on order_totals.customer_id = last_active_year.customer_id
+)
+
+select * from final

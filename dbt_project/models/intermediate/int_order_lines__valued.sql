@@ -1,0 +1,68 @@
+{#- Net revenue and cost of goods kept for every line of a completed order that has
+    an FX rate and is dated on or before as_of_date, in the reporting currency. -#}
+with
+
+params as (
+    select * from {{ ref('int_run_parameters') }}
+),
+
+orders as (
+    select * from {{ ref('stg_sales__orders') }}
+),
+
+lines as (
+    select * from {{ ref('stg_sales__order_lines') }}
+),
+
+returns as (
+    select * from {{ ref('stg_sales__returns') }}
+),
+
+counted_orders as (
+    select orders.*
+    from orders
+    cross join params
+    where orders.is_completed
+        and orders.has_fx_rate
+        and orders.order_date <= params.as_of_date
+),
+
+line_returns as (
+    select
+        returns.order_id,
+        returns.line_number,
+        sum(returns.quantity) as returned_quantity,
+        sum(returns.refund_amount) as refund_amount
+    from returns
+    cross join params
+    where returns.return_date <= params.as_of_date
+    group by returns.order_id, returns.line_number
+),
+
+final as (
+    select
+        lines.order_id,
+        lines.line_number,
+        counted_orders.customer_id,
+        counted_orders.order_date,
+        lines.product_id,
+        lines.product_category,
+        lines.quantity,
+        coalesce(line_returns.returned_quantity, 0) as returned_quantity,
+        counted_orders.fx_rate,
+        (
+            lines.quantity * lines.unit_price
+            - lines.discount_amount
+            - coalesce(line_returns.refund_amount, 0)
+        ) * counted_orders.fx_rate as net_revenue,
+        (lines.quantity - coalesce(line_returns.returned_quantity, 0))
+            * lines.unit_cost * counted_orders.fx_rate as cost_of_goods
+    from lines
+    inner join counted_orders
+        on lines.order_id = counted_orders.order_id
+    left join line_returns
+        on lines.order_id = line_returns.order_id
+        and lines.line_number = line_returns.line_number
+)
+
+select * from final

@@ -1,0 +1,55 @@
+{#- One row per counted order (completed, with an FX rate, on or before as_of_date):
+    net revenue, cost of goods, cost to serve and gross profit in the reporting currency. -#}
+with
+
+params as (
+    select * from {{ ref('int_run_parameters') }}
+),
+
+orders as (
+    select * from {{ ref('stg_sales__orders') }}
+),
+
+lines as (
+    select * from {{ ref('int_order_lines__valued') }}
+),
+
+order_lines as (
+    select
+        order_id,
+        count(*) as lines,
+        sum(net_revenue) as net_revenue,
+        sum(cost_of_goods) as cost_of_goods
+    from lines
+    group by order_id
+),
+
+final as (
+    select
+        orders.order_id,
+        orders.customer_id,
+        orders.order_date,
+        orders.channel,
+        coalesce(order_lines.lines, 0) as lines,
+        coalesce(order_lines.net_revenue, 0) as net_revenue,
+        coalesce(order_lines.cost_of_goods, 0) as cost_of_goods,
+        -- A fixed cost per order plus its shipping: small orders cost more to serve.
+        {{ var('cost_to_serve_per_order') }} + coalesce(orders.shipping_cost, 0) * orders.fx_rate
+            as cost_to_serve,
+        coalesce(order_lines.net_revenue, 0)
+            - coalesce(order_lines.cost_of_goods, 0)
+            - {{ var('cost_to_serve_per_order') }}
+            - coalesce(orders.shipping_cost, 0) * orders.fx_rate as gross_profit,
+        orders.order_date > params.window_start_exclusive as is_in_window,
+        orders.order_date > params.prior_window_start_exclusive
+            and orders.order_date <= params.window_start_exclusive as is_in_prior_window
+    from orders
+    cross join params
+    left join order_lines
+        on orders.order_id = order_lines.order_id
+    where orders.is_completed
+        and orders.has_fx_rate
+        and orders.order_date <= params.as_of_date
+)
+
+select * from final

@@ -1,0 +1,261 @@
+{#- One row per customer known to CRM or sales: the facts as of as_of_date and every
+    classification a manager acts on (SPEC.md section 4). No phone, email or birthday;
+    the name only when publish_customer_names is on. -#}
+with
+
+params as (
+    select * from {{ ref('int_run_parameters') }}
+),
+
+customers as (
+    select * from {{ ref('int_customers__known') }}
+),
+
+customer_orders as (
+    select * from {{ ref('int_customer_orders') }}
+),
+
+engagement as (
+    select * from {{ ref('int_customer_engagement') }}
+),
+
+one_time_thresholds as (
+    select * from {{ ref('int_one_time_buyer_thresholds') }}
+),
+
+joined as (
+    select
+        customers.customer_id,
+        customers.customer_name,
+        customers.customer_type,
+        customers.industry,
+        customers.region,
+        customers.city,
+        customers.acquisition_channel,
+        customers.account_manager,
+        customers.membership_level,
+        customers.is_known_to_crm,
+        customer_orders.first_order_channel,
+        customer_orders.first_order_date,
+        customer_orders.last_order_date,
+        customer_orders.tenure_days,
+        customer_orders.recency_days,
+        coalesce(customer_orders.order_days, 0) as order_days,
+        coalesce(customer_orders.orders_lifetime, 0) as orders_lifetime,
+        coalesce(customer_orders.orders_window, 0) as orders_window,
+        coalesce(customer_orders.net_revenue_lifetime, 0) as net_revenue_lifetime,
+        coalesce(customer_orders.net_revenue_window, 0) as net_revenue_window,
+        coalesce(customer_orders.net_revenue_prior_window, 0) as net_revenue_prior_window,
+        coalesce(customer_orders.gross_profit_lifetime, 0) as gross_profit_lifetime,
+        coalesce(customer_orders.gross_profit_window, 0) as gross_profit_window,
+        coalesce(customer_orders.cost_to_serve_window, 0) as cost_to_serve_window,
+        coalesce(customer_orders.active_months_window, 0) as active_months_window,
+        customer_orders.net_revenue_last_active_year,
+        customer_orders.typical_gap_days,
+        engagement.referrals_made,
+        engagement.interactions_window,
+        engagement.complaints_window,
+        engagement.complaints_before_last_order,
+        engagement.days_without_contact_before_last_order
+    from customers
+    left join customer_orders
+        on customers.customer_id = customer_orders.customer_id
+    left join engagement
+        on customers.customer_id = engagement.customer_id
+),
+
+pareto_ranking as (
+    -- Customers with positive window revenue, largest first, ties by customer_id.
+    select
+        customer_id,
+        sum(net_revenue_window) over (
+            order by net_revenue_window desc, customer_id
+            rows between unbounded preceding and current row
+        ) as cumulative_revenue,
+        sum(net_revenue_window) over () as ranked_revenue_total
+    from joined
+    where net_revenue_window > 0
+),
+
+profit_ranking as (
+    -- Customers with an order in the window, most profitable first, ties by customer_id.
+    select
+        customer_id,
+        row_number() over (order by gross_profit_window desc, customer_id) as profit_rank,
+        count(*) over () as profit_ranked_customers
+    from joined
+    where orders_window > 0
+),
+
+classified as (
+    select
+        joined.*,
+        pareto_ranking.cumulative_revenue,
+        pareto_ranking.ranked_revenue_total,
+        {{ pareto_tier(
+            'joined.net_revenue_window',
+            'pareto_ranking.cumulative_revenue - joined.net_revenue_window',
+            'pareto_ranking.ranked_revenue_total') }} as pareto_tier,
+        {{ profit_band('profit_ranking.profit_rank', 'profit_ranking.profit_ranked_customers') }}
+            as profit_band,
+        {{ at_risk_threshold('joined.order_days', 'joined.typical_gap_days',
+                             'one_time_thresholds.at_risk_gap_days') }} as at_risk_after_days,
+        {{ churn_threshold('joined.order_days', 'joined.typical_gap_days',
+                           'one_time_thresholds.churn_gap_days') }} as churn_after_days,
+        params.as_of_date
+    from joined
+    cross join params
+    cross join one_time_thresholds
+    left join pareto_ranking
+        on joined.customer_id = pareto_ranking.customer_id
+    left join profit_ranking
+        on joined.customer_id = profit_ranking.customer_id
+),
+
+statuses as (
+    select
+        classified.*,
+        {{ quadrant('first_order_date', 'orders_window > 0', 'pareto_tier', 'as_of_date') }}
+            as quadrant,
+        {{ churn_status('first_order_date', 'recency_days', 'at_risk_after_days', 'churn_after_days') }}
+            as churn_status
+    from classified
+),
+
+buyer_ranks as (
+    -- Percentile ranks among customers with orders, for RFM and key-account scores.
+    -- k = customers at or below a value (ties share it), n = customers ranked.
+    select
+        customer_id,
+        count(*) over (order by recency_days desc range between unbounded preceding and current row)
+            as recency_k,
+        count(*) over (order by orders_lifetime range between unbounded preceding and current row)
+            as frequency_k,
+        count(*) over (order by net_revenue_lifetime range between unbounded preceding and current row)
+            as monetary_k,
+        count(*) over () as buyers,
+        percent_rank() over (order by gross_profit_window) as profit_pct,
+        percent_rank() over (order by tenure_days) as tenure_pct,
+        percent_rank() over (order by active_months_window) as stability_pct,
+        percent_rank() over (order by net_revenue_window - net_revenue_prior_window) as growth_pct,
+        percent_rank() over (order by referrals_made) as referrals_pct,
+        percent_rank() over (order by interactions_window) as engagement_pct
+    from statuses
+    where first_order_date is not null
+),
+
+scores as (
+    select
+        customer_id,
+        -- Quintile 1-5 (5 best) = ceil(5 k / n), in exact arithmetic.
+        cast(floor((5 * recency_k + buyers - 1) / cast(buyers as {{ dbt.type_float() }})) as integer) as r_score,
+        cast(floor((5 * frequency_k + buyers - 1) / cast(buyers as {{ dbt.type_float() }})) as integer) as f_score,
+        cast(floor((5 * monetary_k + buyers - 1) / cast(buyers as {{ dbt.type_float() }})) as integer) as m_score,
+        100 * (
+            {{ var('key_account_weight_profit') }} * profit_pct
+            + {{ var('key_account_weight_tenure') }} * tenure_pct
+            + {{ var('key_account_weight_stability') }} * stability_pct
+            + {{ var('key_account_weight_growth') }} * growth_pct
+            + {{ var('key_account_weight_referrals') }} * referrals_pct
+            + {{ var('key_account_weight_engagement') }} * engagement_pct
+        ) / (
+            {{ var('key_account_weight_profit') }} + {{ var('key_account_weight_tenure') }}
+            + {{ var('key_account_weight_stability') }} + {{ var('key_account_weight_growth') }}
+            + {{ var('key_account_weight_referrals') }} + {{ var('key_account_weight_engagement') }}
+        ) as key_account_base_score
+    from buyer_ranks
+),
+
+final as (
+    select
+        statuses.customer_id,
+        {% if var('publish_customer_names') | string | lower in ['true', '1', 'yes'] -%}
+        statuses.customer_name,
+        {% endif -%}
+        statuses.customer_type,
+        statuses.industry,
+        statuses.region,
+        statuses.city,
+        statuses.acquisition_channel,
+        statuses.first_order_channel as channel,
+        statuses.account_manager,
+        statuses.membership_level,
+        statuses.is_known_to_crm,
+        statuses.first_order_date,
+        statuses.last_order_date,
+        statuses.tenure_days,
+        statuses.recency_days,
+        statuses.order_days,
+        statuses.orders_lifetime,
+        statuses.orders_window,
+        statuses.net_revenue_lifetime,
+        statuses.net_revenue_window,
+        statuses.net_revenue_prior_window,
+        statuses.gross_profit_lifetime,
+        statuses.gross_profit_window,
+        statuses.cost_to_serve_window,
+        case when statuses.orders_lifetime > 0
+            then statuses.net_revenue_lifetime / statuses.orders_lifetime
+        end as avg_order_value,
+        statuses.typical_gap_days,
+        statuses.referrals_made,
+        statuses.interactions_window,
+        statuses.complaints_window,
+        case when statuses.pareto_tier <> 'D'
+            then statuses.net_revenue_window / statuses.ranked_revenue_total
+        end as revenue_share,
+        case when statuses.pareto_tier <> 'D'
+            then statuses.cumulative_revenue / statuses.ranked_revenue_total
+        end as cumulative_revenue_share,
+        statuses.pareto_tier,
+        statuses.profit_band,
+        statuses.gross_profit_window < 0 as is_loss_making,
+        statuses.quadrant,
+        case statuses.quadrant
+            when 'old_big' then 'Keep, but cap special terms and their weight in total sales: they bring volume, little profit.'
+            when 'new_big' then 'Vet carefully, plan in detail, guard against the risk: costly now, uncertain later.'
+            when 'new_small' then 'Grow boldly, the more the better: the source of future profit.'
+            when 'old_small' then 'Retain at low cost to serve: loyal, and in sum profitable.'
+        end as quadrant_strategy_en,
+        case statuses.quadrant
+            when 'old_big' then '保留，但限制特殊条件及其在总销售额中的比重：量大利薄。'
+            when 'new_big' then '谨慎审核，详细规划，防范风险：当前成本高，未来不确定。'
+            when 'new_small' then '大胆发展，多多益善：未来利润的来源。'
+            when 'old_small' then '以低服务成本维系：忠诚，总体有利可图。'
+        end as quadrant_strategy_zh,
+        statuses.churn_status,
+        {{ churned_on('statuses.churn_status', 'statuses.last_order_date', 'statuses.churn_after_days') }}
+            as churned_on,
+        case when statuses.first_order_date is not null then statuses.at_risk_after_days end
+            as at_risk_after_days,
+        case when statuses.first_order_date is not null then statuses.churn_after_days end
+            as churn_after_days,
+        statuses.net_revenue_last_active_year,
+        statuses.complaints_before_last_order,
+        statuses.days_without_contact_before_last_order,
+        scores.r_score,
+        scores.f_score,
+        scores.m_score,
+        {{ rfm_segment('scores.r_score', 'scores.f_score', 'scores.m_score') }} as rfm_segment,
+        round(
+            case when scores.customer_id is null then 0
+            else {{ greatest_of('0', 'scores.key_account_base_score - case statuses.churn_status'
+                ~ ' when \'churned\' then ' ~ var('key_account_churned_penalty')
+                ~ ' when \'at_risk\' then ' ~ var('key_account_at_risk_penalty') ~ ' else 0 end') }}
+            end, 2
+        ) as key_account_score,
+        coalesce(
+            scores.key_account_base_score - case statuses.churn_status
+                when 'churned' then {{ var('key_account_churned_penalty') }}
+                when 'at_risk' then {{ var('key_account_at_risk_penalty') }}
+                else 0 end
+            >= {{ var('key_account_min_score') }},
+            false
+        ) as is_key_account,
+        statuses.as_of_date
+    from statuses
+    left join scores
+        on statuses.customer_id = scores.customer_id
+)
+
+select * from final
