@@ -23,6 +23,10 @@ one_time_thresholds as (
     select * from {{ ref('int_one_time_buyer_thresholds') }}
 ),
 
+strategies as (
+    select * from {{ ref('quadrant_strategies') }}
+),
+
 joined as (
     select
         customers.customer_id,
@@ -122,6 +126,18 @@ statuses as (
     from classified
 ),
 
+penalised as (
+    -- Key-account scores lose points for churn risk.
+    select
+        statuses.*,
+        case churn_status
+            when 'churned' then {{ var('key_account_churned_penalty') }}
+            when 'at_risk' then {{ var('key_account_at_risk_penalty') }}
+            else 0
+        end as churn_penalty
+    from statuses
+),
+
 buyer_ranks as (
     -- Percentile ranks among customers with orders, for RFM and key-account scores.
     -- k = customers at or below a value (ties share it), n = customers ranked.
@@ -140,7 +156,7 @@ buyer_ranks as (
         percent_rank() over (order by net_revenue_window - net_revenue_prior_window) as growth_pct,
         percent_rank() over (order by referrals_made) as referrals_pct,
         percent_rank() over (order by interactions_window) as engagement_pct
-    from statuses
+    from penalised
     where first_order_date is not null
 ),
 
@@ -211,18 +227,8 @@ final as (
         statuses.profit_band,
         statuses.gross_profit_window < 0 as is_loss_making,
         statuses.quadrant,
-        case statuses.quadrant
-            when 'old_big' then 'Keep, but cap special terms and their weight in total sales: they bring volume, little profit.'
-            when 'new_big' then 'Vet carefully, plan in detail, guard against the risk: costly now, uncertain later.'
-            when 'new_small' then 'Grow boldly, the more the better: the source of future profit.'
-            when 'old_small' then 'Retain at low cost to serve: loyal, and in sum profitable.'
-        end as quadrant_strategy_en,
-        case statuses.quadrant
-            when 'old_big' then '保留，但限制特殊条件及其在总销售额中的比重：量大利薄。'
-            when 'new_big' then '谨慎审核，详细规划，防范风险：当前成本高，未来不确定。'
-            when 'new_small' then '大胆发展，多多益善：未来利润的来源。'
-            when 'old_small' then '以低服务成本维系：忠诚，总体有利可图。'
-        end as quadrant_strategy_zh,
+        strategies.strategy_en as quadrant_strategy_en,
+        strategies.strategy_zh as quadrant_strategy_zh,
         statuses.churn_status,
         {{ churned_on('statuses.churn_status', 'statuses.last_order_date', 'statuses.churn_after_days') }}
             as churned_on,
@@ -237,25 +243,18 @@ final as (
         scores.f_score,
         scores.m_score,
         {{ rfm_segment('scores.r_score', 'scores.f_score', 'scores.m_score') }} as rfm_segment,
-        round(
-            case when scores.customer_id is null then 0
-            else {{ greatest_of('0', 'scores.key_account_base_score - case statuses.churn_status'
-                ~ ' when \'churned\' then ' ~ var('key_account_churned_penalty')
-                ~ ' when \'at_risk\' then ' ~ var('key_account_at_risk_penalty') ~ ' else 0 end') }}
-            end, 2
-        ) as key_account_score,
+        round(coalesce({{ greatest_of('0', 'scores.key_account_base_score - statuses.churn_penalty') }}, 0), 2)
+            as key_account_score,
         coalesce(
-            scores.key_account_base_score - case statuses.churn_status
-                when 'churned' then {{ var('key_account_churned_penalty') }}
-                when 'at_risk' then {{ var('key_account_at_risk_penalty') }}
-                else 0 end
-            >= {{ var('key_account_min_score') }},
+            scores.key_account_base_score - statuses.churn_penalty >= {{ var('key_account_min_score') }},
             false
         ) as is_key_account,
         statuses.as_of_date
-    from statuses
+    from penalised as statuses
     left join scores
         on statuses.customer_id = scores.customer_id
+    left join strategies
+        on statuses.quadrant = strategies.quadrant
 )
 
 select * from final

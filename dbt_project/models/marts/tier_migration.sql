@@ -1,0 +1,63 @@
+{#- How customers moved between Pareto tiers and between quadrants from one year to
+    the next: month ends a year apart, ending at the latest month end in the history. -#}
+with
+
+history as (
+    select * from {{ ref('customer_tier_history') }}
+),
+
+anniversaries as (
+    -- The latest month end and the same month end in every earlier year.
+    select distinct history.month_end as to_month_end
+    from history
+    cross join (select max(month_end) as latest_month_end from history) as latest
+    where extract(month from history.month_end) = extract(month from latest.latest_month_end)
+),
+
+pairs as (
+    select
+        cast({{ dbt.last_day(dbt.dateadd('year', -1, 'to_month_end'), 'month') }} as date) as from_month_end,
+        to_month_end
+    from anniversaries
+),
+
+moves as (
+    select
+        pairs.from_month_end,
+        pairs.to_month_end,
+        history_to.customer_id,
+        history_from.pareto_tier as from_tier,
+        history_to.pareto_tier as to_tier,
+        history_from.quadrant as from_quadrant,
+        history_to.quadrant as to_quadrant,
+        coalesce(history_from.net_revenue_window, 0) as from_net_revenue_window,
+        history_to.net_revenue_window as to_net_revenue_window
+    from pairs
+    inner join history as history_to
+        on history_to.month_end = pairs.to_month_end
+    left join history as history_from
+        on history_from.month_end = pairs.from_month_end
+        and history_from.customer_id = history_to.customer_id
+    -- Only years whose start is in the history.
+    where pairs.from_month_end >= (select min(month_end) from history)
+),
+
+{% set dimensions = {'pareto_tier': ('from_tier', 'to_tier'), 'quadrant': ('from_quadrant', 'to_quadrant')} %}
+final as (
+    {% for dimension, columns in dimensions.items() %}
+    select
+        '{{ dimension }}' as dimension,
+        from_month_end,
+        to_month_end,
+        coalesce({{ columns[0] }}, 'not_a_customer') as from_value,
+        {{ columns[1] }} as to_value,
+        count(*) as customers,
+        sum(from_net_revenue_window) as from_net_revenue_window,
+        sum(to_net_revenue_window) as to_net_revenue_window
+    from moves
+    group by from_month_end, to_month_end, coalesce({{ columns[0] }}, 'not_a_customer'), {{ columns[1] }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+)
+
+select * from final
