@@ -87,7 +87,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         context.log.info(f"dbt vars: {json.dumps(run_vars, sort_keys=True)}")
         with _environment(settings.dbt_env()):
             invocation = dbt.cli(
-                ["build", "--no-version-check", "--vars", json.dumps(run_vars)], context=context
+                ["build", "--no-version-check", "--exclude-resource-type", "unit_test", "--vars", json.dumps(run_vars)], context=context
             )
         yield from invocation.stream()
 
