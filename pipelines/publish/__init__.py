@@ -1,0 +1,1 @@
+"""Publish: audited marts -> a read-only release for BI tools."""

@@ -1,0 +1,228 @@
+"""Write-audit-publish: copy the audited marts into a release BI tools read, atomically.
+
+Layout of the publish folder:
+
+    releases/<release id>/marts.duckdb       the marts, readable by DuckDB 1.4 and later
+    releases/<release id>/parquet/<t>.parquet
+    releases/<release id>/manifest.json      run id, as_of_date, rows and checksum per table, gates
+    current -> releases/<release id>         switched with one rename: the only moment of change
+    marts.duckdb, parquet, manifest.json     fixed links through `current`
+
+A release is written whole beside the live one, then `current` is replaced by a rename,
+so a reader sees the previous set or the new one, never a mix, and a crash at any point
+leaves the previous set in place. Readers never open the working warehouse, so a run
+never holds a lock they wait on. The last few releases are kept for rollback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+RELEASES = "releases"
+CURRENT = "current"
+MANIFEST = "manifest.json"
+DATABASE = "marts.duckdb"
+PARQUET = "parquet"
+# Older readers (BI drivers embed DuckDB 1.4/1.5) cannot open newer storage versions.
+STORAGE_VERSION = "v1.4.0"
+KEEP_RELEASES = 3
+
+# The published tables and the order their rows are written in, so the same content
+# gives the same files.
+PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
+    "customer_value": ("customer_id",),
+    "pareto_summary": ("as_of_date",),
+    "pareto_curve": ("measure", "customer_rank"),
+    "quadrant_summary": ("sort_order",),
+    "churn_analysis": ("dimension", "dimension_value"),
+    "customer_tier_history": ("month_end", "customer_id"),
+    "tier_migration": ("dimension", "from_month_end", "to_month_end", "from_value", "to_value"),
+}
+
+
+class PublishError(RuntimeError):
+    """The release could not be written; the live one is untouched."""
+
+
+@dataclass(frozen=True)
+class Release:
+    release_id: str
+    path: Path
+    manifest: dict
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def table_checksum(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """A checksum of a table's content that does not depend on row order."""
+    rows, digest = con.execute(
+        f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {relation} AS t"
+    ).fetchone()
+    return f"{rows}:{digest}"
+
+
+def _write_release(
+    warehouse: Path, folder: Path, schema: str, tables: dict[str, tuple[str, ...]]
+) -> dict[str, dict]:
+    (folder / PARQUET).mkdir(parents=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH {_lit(str(warehouse))} AS warehouse (READ_ONLY)")
+        con.execute(
+            f"ATTACH {_lit(str(folder / DATABASE))} AS release (STORAGE_VERSION '{STORAGE_VERSION}')"
+        )
+        summary: dict[str, dict] = {}
+        for table, order_by in tables.items():
+            source = f"warehouse.{_q(schema)}.{_q(table)}"
+            ordered = ", ".join(_q(c) for c in order_by)
+            con.execute(
+                f"CREATE TABLE release.main.{_q(table)} AS SELECT * FROM {source} ORDER BY {ordered}"
+            )
+            target = f"release.main.{_q(table)}"
+            con.execute(
+                f"COPY (SELECT * FROM {target}) TO {_lit(str(folder / PARQUET / (table + '.parquet')))} "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
+            columns = [r[0] for r in con.execute(f"DESCRIBE {target}").fetchall()]
+            summary[table] = {
+                "rows": con.execute(f"SELECT count(*) FROM {target}").fetchone()[0],
+                "checksum": table_checksum(con, target),
+                "columns": columns,
+            }
+        con.execute("DETACH release")
+        return summary
+    finally:
+        con.close()
+
+
+def _make_read_only(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+
+
+def _link(target: str, link: Path) -> None:
+    """Point `link` at `target` with a rename, so the switch is atomic."""
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+
+
+def _ensure_entry_links(publish_dir: Path) -> None:
+    for name in (DATABASE, PARQUET, MANIFEST):
+        link = publish_dir / name
+        target = f"{CURRENT}/{name}"
+        if link.is_symlink() and os.readlink(link) == target:
+            continue
+        if link.exists() and not link.is_symlink():
+            raise PublishError(f"{link} exists and is not a link into {CURRENT}/; move it away")
+        _link(target, link)
+
+
+def current_release(publish_dir: Path) -> Release | None:
+    link = publish_dir / CURRENT
+    if not link.is_symlink():
+        return None
+    path = (publish_dir / os.readlink(link)).resolve()
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    return Release(path.name, path, manifest)
+
+
+def releases(publish_dir: Path) -> list[Path]:
+    folder = publish_dir / RELEASES
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and (p / MANIFEST).exists())
+
+
+def _prune(publish_dir: Path, keep: int) -> None:
+    live = current_release(publish_dir)
+    for old in releases(publish_dir)[:-keep]:
+        if live and old.name == live.release_id:
+            continue
+        _remove(old)
+    # Releases left half-written by a crash have no manifest: never live, safe to drop.
+    for partial in (publish_dir / RELEASES).glob(".building-*"):
+        _remove(partial)
+
+
+def _remove(path: Path) -> None:
+    for child in path.rglob("*"):
+        if child.is_file():
+            child.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    path.chmod(stat.S_IRWXU)
+    for child in path.rglob("*"):
+        if child.is_dir():
+            child.chmod(stat.S_IRWXU)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def publish(
+    warehouse: Path,
+    publish_dir: Path,
+    *,
+    run_id: str,
+    as_of_date: str | None,
+    gates: list[dict],
+    schema: str = "marts",
+    tables: dict[str, tuple[str, ...]] | None = None,
+    keep: int = KEEP_RELEASES,
+) -> Release:
+    """Write a new release of the marts and make it the live one."""
+    tables = tables or PUBLISHED_TABLES
+    published_at = datetime.now(timezone.utc).replace(microsecond=0)
+    release_id = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}-{run_id[:8]}"
+    root = publish_dir / RELEASES
+    root.mkdir(parents=True, exist_ok=True)
+    building = root / f".building-{release_id}"
+    final = root / release_id
+    if building.exists():
+        _remove(building)
+    try:
+        summary = _write_release(warehouse, building, schema, tables)
+    except duckdb.Error as exc:
+        _remove(building)
+        raise PublishError(f"could not copy the marts from {warehouse}: {exc}") from exc
+    manifest = {
+        "release_id": release_id,
+        "run_id": run_id,
+        "as_of_date": as_of_date,
+        "published_at": published_at.isoformat(),
+        "storage_version": STORAGE_VERSION,
+        "tables": summary,
+        "gates": gates,
+    }
+    (building / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    _make_read_only(building)
+    os.replace(building, final)
+    _link(f"{RELEASES}/{release_id}", publish_dir / CURRENT)
+    _ensure_entry_links(publish_dir)
+    _prune(publish_dir, keep)
+    return Release(release_id, final, manifest)
+
+
+def rollback(publish_dir: Path) -> Release:
+    """Make the release before the live one live again."""
+    live = current_release(publish_dir)
+    names = [p.name for p in releases(publish_dir)]
+    if live is None or live.release_id not in names or names.index(live.release_id) == 0:
+        raise PublishError(f"no earlier release to roll back to in {publish_dir / RELEASES}")
+    previous = names[names.index(live.release_id) - 1]
+    _link(f"{RELEASES}/{previous}", publish_dir / CURRENT)
+    return current_release(publish_dir)
