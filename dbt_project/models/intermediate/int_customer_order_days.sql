@@ -12,7 +12,9 @@ days as (
         order_date,
         count(*) as orders,
         sum(net_revenue) as net_revenue,
-        sum(gross_profit) as gross_profit
+        sum(gross_profit) as gross_profit,
+        sum(revenue_before_returns) as revenue_before_returns,
+        sum(gross_profit_before_returns) as gross_profit_before_returns
     from orders
     group by customer_id, order_date
 ),
@@ -24,6 +26,8 @@ final as (
         orders,
         net_revenue,
         gross_profit,
+        revenue_before_returns,
+        gross_profit_before_returns,
         lag(order_date) over (partition by customer_id order by order_date) as previous_order_date,
         {{ dbt.datediff(
             'lag(order_date) over (partition by customer_id order by order_date)',

@@ -1,6 +1,6 @@
-{#- Every customer known to CRM or to sales (an order on or before as_of_date), with
-    CRM attributes where CRM knows the customer. Sales is the record of revenue: an
-    order for a customer CRM does not know yet still counts. -#}
+{#- Every customer known on as_of_date: in CRM (created by then) or with a counted
+    order, with CRM attributes where CRM knows the customer. Sales is the record of
+    revenue: an order for a customer CRM does not know yet still counts. -#}
 with
 
 params as (
@@ -12,18 +12,18 @@ crm as (
 ),
 
 orders as (
-    select * from {{ ref('stg_sales__orders') }}
+    select * from {{ ref('int_orders__valued') }}
 ),
 
 sales_customers as (
-    select distinct orders.customer_id
-    from orders
-    cross join params
-    where orders.order_date <= params.as_of_date
+    select distinct customer_id from orders
 ),
 
 all_ids as (
-    select customer_id from crm
+    select crm.customer_id
+    from crm
+    cross join params
+    where cast(crm.created_at as date) <= params.as_of_date
     union
     select customer_id from sales_customers
 ),

@@ -50,13 +50,19 @@ final as (
         lines.quantity,
         coalesce(line_returns.returned_quantity, 0) as returned_quantity,
         counted_orders.fx_rate,
+        lines.unit_cost * counted_orders.fx_rate as unit_cost_reporting,
         (
             lines.quantity * lines.unit_price
             - lines.discount_amount
             - coalesce(line_returns.refund_amount, 0)
         ) * counted_orders.fx_rate as net_revenue,
         (lines.quantity - coalesce(line_returns.returned_quantity, 0))
-            * lines.unit_cost * counted_orders.fx_rate as cost_of_goods
+            * lines.unit_cost * counted_orders.fx_rate as cost_of_goods,
+        -- The same before any return, for month-end history where only the returns
+        -- booked by each month end count (int_returns__valued).
+        (lines.quantity * lines.unit_price - lines.discount_amount) * counted_orders.fx_rate
+            as revenue_before_returns,
+        lines.quantity * lines.unit_cost * counted_orders.fx_rate as cost_before_returns
     from lines
     inner join counted_orders
         on lines.order_id = counted_orders.order_id

@@ -1,5 +1,7 @@
-{#- One row per counted order (completed, with an FX rate, on or before as_of_date):
-    net revenue, cost of goods, cost to serve and gross profit in the reporting currency. -#}
+{#- One row per counted order (completed, with an FX rate and its lines, on or before
+    as_of_date): net revenue, cost of goods, cost to serve and gross profit in the
+    reporting currency. An order whose lines have not landed yet waits, like an order
+    line whose order has not landed. -#}
 with
 
 params as (
@@ -19,7 +21,9 @@ order_lines as (
         order_id,
         count(*) as lines,
         sum(net_revenue) as net_revenue,
-        sum(cost_of_goods) as cost_of_goods
+        sum(cost_of_goods) as cost_of_goods,
+        sum(revenue_before_returns) as revenue_before_returns,
+        sum(cost_before_returns) as cost_before_returns
     from lines
     group by order_id
 ),
@@ -30,22 +34,27 @@ final as (
         orders.customer_id,
         orders.order_date,
         orders.channel,
-        coalesce(order_lines.lines, 0) as lines,
-        coalesce(order_lines.net_revenue, 0) as net_revenue,
-        coalesce(order_lines.cost_of_goods, 0) as cost_of_goods,
+        order_lines.lines,
+        order_lines.net_revenue,
+        order_lines.cost_of_goods,
         -- A fixed cost per order plus its shipping: small orders cost more to serve.
         {{ var('cost_to_serve_per_order') }} + coalesce(orders.shipping_cost, 0) * orders.fx_rate
             as cost_to_serve,
-        coalesce(order_lines.net_revenue, 0)
-            - coalesce(order_lines.cost_of_goods, 0)
+        order_lines.net_revenue
+            - order_lines.cost_of_goods
             - {{ var('cost_to_serve_per_order') }}
             - coalesce(orders.shipping_cost, 0) * orders.fx_rate as gross_profit,
+        order_lines.revenue_before_returns,
+        order_lines.revenue_before_returns
+            - order_lines.cost_before_returns
+            - {{ var('cost_to_serve_per_order') }}
+            - coalesce(orders.shipping_cost, 0) * orders.fx_rate as gross_profit_before_returns,
         orders.order_date > params.window_start_exclusive as is_in_window,
         orders.order_date > params.prior_window_start_exclusive
             and orders.order_date <= params.window_start_exclusive as is_in_prior_window
     from orders
     cross join params
-    left join order_lines
+    inner join order_lines
         on orders.order_id = order_lines.order_id
     where orders.is_completed
         and orders.has_fx_rate

@@ -42,7 +42,7 @@ final as (
         count(*) filter (where churn_status = 'active') as active_customers,
         count(*) filter (where churn_status = 'at_risk') as at_risk_customers,
         count(*) filter (where churn_status = 'churned') as churned_customers,
-        count(*) filter (where churn_status = 'churned') / cast(count(*) as {{ dbt.type_float() }})
+        count(*) filter (where churn_status = 'churned') / cast(count(*) as {{ type_double() }})
             as churn_rate,
         coalesce(sum(net_revenue_last_active_year) filter (where churn_status = 'churned'), 0)
             as churned_revenue_lost,

@@ -19,6 +19,10 @@ order_history as (
     select * from {{ ref('int_customer_order_history') }}
 ),
 
+returns as (
+    select * from {{ ref('int_returns__valued') }}
+),
+
 first_orders as (
     select customer_id, min(order_date) as first_order_date
     from customer_days
@@ -53,19 +57,47 @@ grid as (
         on month_ends.month_end >= known.known_from
 ),
 
-window_facts as (
-    -- Each order day counts at the month ends whose value window holds it.
+window_sales as (
+    -- Each order day counts at the month ends whose value window holds it, as sold...
     select
         month_ends.month_end,
         customer_days.customer_id,
         sum(customer_days.orders) as orders_window,
-        sum(customer_days.net_revenue) as net_revenue_window,
-        sum(customer_days.gross_profit) as gross_profit_window
+        sum(customer_days.revenue_before_returns) as revenue,
+        sum(customer_days.gross_profit_before_returns) as gross_profit
     from customer_days
     inner join month_ends
         on customer_days.order_date <= month_ends.month_end
         and customer_days.order_date > {{ add_days('month_ends.month_end', -1 * var('value_window_days')) }}
     group by month_ends.month_end, customer_days.customer_id
+),
+
+window_returns as (
+    -- ...less the returns of those orders booked by the month end.
+    select
+        month_ends.month_end,
+        returns.customer_id,
+        sum(returns.refund) as refund,
+        sum(returns.refund - returns.returned_cost) as lost_profit
+    from returns
+    inner join month_ends
+        on returns.order_date <= month_ends.month_end
+        and returns.order_date > {{ add_days('month_ends.month_end', -1 * var('value_window_days')) }}
+        and returns.return_date <= month_ends.month_end
+    group by month_ends.month_end, returns.customer_id
+),
+
+window_facts as (
+    select
+        window_sales.month_end,
+        window_sales.customer_id,
+        window_sales.orders_window,
+        window_sales.revenue - coalesce(window_returns.refund, 0) as net_revenue_window,
+        window_sales.gross_profit - coalesce(window_returns.lost_profit, 0) as gross_profit_window
+    from window_sales
+    left join window_returns
+        on window_sales.customer_id = window_returns.customer_id
+        and window_sales.month_end = window_returns.month_end
 ),
 
 monthly_last_order as (

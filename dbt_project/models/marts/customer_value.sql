@@ -139,16 +139,14 @@ penalised as (
 ),
 
 buyer_ranks as (
-    -- Percentile ranks among customers with orders, for RFM and key-account scores.
-    -- k = customers at or below a value (ties share it), n = customers ranked.
+    -- Positions among customers with orders, worst first, for RFM and key-account
+    -- scores. rank() gives a tie group the position of its first member, so when many
+    -- customers share the lowest value (one-time buyers) they all score 1.
     select
         customer_id,
-        count(*) over (order by recency_days desc range between unbounded preceding and current row)
-            as recency_k,
-        count(*) over (order by orders_lifetime range between unbounded preceding and current row)
-            as frequency_k,
-        count(*) over (order by net_revenue_lifetime range between unbounded preceding and current row)
-            as monetary_k,
+        rank() over (order by recency_days desc) as recency_position,
+        rank() over (order by orders_lifetime) as frequency_position,
+        rank() over (order by net_revenue_lifetime) as monetary_position,
         count(*) over () as buyers,
         percent_rank() over (order by gross_profit_window) as profit_pct,
         percent_rank() over (order by tenure_days) as tenure_pct,
@@ -163,10 +161,11 @@ buyer_ranks as (
 scores as (
     select
         customer_id,
-        -- Quintile 1-5 (5 best) = ceil(5 k / n), in exact arithmetic.
-        cast(floor((5 * recency_k + buyers - 1) / cast(buyers as {{ dbt.type_float() }})) as integer) as r_score,
-        cast(floor((5 * frequency_k + buyers - 1) / cast(buyers as {{ dbt.type_float() }})) as integer) as f_score,
-        cast(floor((5 * monetary_k + buyers - 1) / cast(buyers as {{ dbt.type_float() }})) as integer) as m_score,
+        -- Quintile 1-5 (5 best) = ceil(5 x position / n), in exact integer arithmetic.
+        {% for score, position in [('r_score', 'recency_position'), ('f_score', 'frequency_position'), ('m_score', 'monetary_position')] -%}
+        cast(floor((5 * {{ position }} + buyers - 1) / cast(buyers as {{ type_double() }})) as integer)
+            as {{ score }},
+        {% endfor -%}
         100 * (
             {{ var('key_account_weight_profit') }} * profit_pct
             + {{ var('key_account_weight_tenure') }} * tenure_pct
@@ -246,7 +245,7 @@ final as (
         round(coalesce({{ greatest_of('0', 'scores.key_account_base_score - statuses.churn_penalty') }}, 0), 2)
             as key_account_score,
         coalesce(
-            scores.key_account_base_score - statuses.churn_penalty >= {{ var('key_account_min_score') }},
+            round(scores.key_account_base_score - statuses.churn_penalty, 2) >= {{ var('key_account_min_score') }},
             false
         ) as is_key_account,
         statuses.as_of_date

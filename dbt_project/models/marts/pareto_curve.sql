@@ -43,7 +43,7 @@ final as (
         ranked.customer_rank,
         ranked.customer_id,
         ranked.value,
-        ranked.customer_rank / cast(ranked.ranked_customers as {{ dbt.type_float() }})
+        ranked.customer_rank / cast(ranked.ranked_customers as {{ type_double() }})
             as cumulative_customer_share,
         ranked.cumulative_value / ranked.total_value as cumulative_value_share,
         params.as_of_date

@@ -78,7 +78,7 @@ final as (
         {% for tier in ['a', 'b', 'c', 'd'] -%}
         tiers.tier_{{ tier }}_customers,
         case when tiers.customers > 0
-            then tiers.tier_{{ tier }}_customers / cast(tiers.customers as {{ dbt.type_float() }})
+            then tiers.tier_{{ tier }}_customers / cast(tiers.customers as {{ type_double() }})
         end as tier_{{ tier }}_customer_share,
         tiers.tier_{{ tier }}_net_revenue_window,
         -- Share of the ranked (positive) window revenue; tier D holds none of it.

@@ -44,7 +44,7 @@ final as (
         strategies.label_zh,
         coalesce(by_quadrant.customers, 0) as customers,
         case when totals.customers > 0
-            then coalesce(by_quadrant.customers, 0) / cast(totals.customers as {{ dbt.type_float() }})
+            then coalesce(by_quadrant.customers, 0) / cast(totals.customers as {{ type_double() }})
             else 0
         end as customer_share,
         coalesce(by_quadrant.orders_window, 0) as orders_window,
