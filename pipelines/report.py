@@ -55,16 +55,72 @@ def model_summary(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     return lines
 
 
+def headline(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What a manager reads first: concentration, tiers, quadrants, churn, key accounts."""
+    summary = con.execute(
+        """SELECT as_of_date, customers, revenue_top_customers, revenue_ranked_customers,
+                  top_customers_revenue_share, profit_top_customers, profit_ranked_customers,
+                  top_customers_profit_share, net_revenue_window
+           FROM marts.pareto_summary"""
+    ).fetchone()
+    (as_of, customers, top_n, ranked, revenue_share, top_p, ranked_p, profit_share, revenue) = summary
+    lines = [
+        f"Core customers as of {as_of} ({customers:,} customers, window revenue {revenue or 0:,.0f}):",
+        f"  Top {top_n:,} of {ranked:,} buying customers bring {_pct(revenue_share)} of window revenue;"
+        f" top {top_p:,} of {ranked_p:,} profitable ones bring {_pct(profit_share)} of profit.",
+    ]
+    tiers = con.execute(
+        """SELECT pareto_tier, count(*), sum(net_revenue_window) FROM marts.customer_value
+           GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    lines.append("  Tiers:     " + "   ".join(f"{t} {n:,} ({_money(r)})" for t, n, r in tiers))
+    quadrants = con.execute(
+        """SELECT quadrant, customers, net_revenue_window, gross_margin FROM marts.quadrant_summary
+           ORDER BY sort_order"""
+    ).fetchall()
+    lines.append(
+        "  Quadrants: " + "   ".join(f"{q} {n:,} (margin {_pct(m)})" for q, n, r, m in quadrants)
+    )
+    churn = dict(
+        (status, (n, r, lost))
+        for status, n, r, lost in con.execute(
+            """SELECT churn_status, count(*), sum(net_revenue_window), sum(net_revenue_last_active_year)
+               FROM marts.customer_value GROUP BY 1"""
+        ).fetchall()
+    )
+    at_risk = churn.get("at_risk", (0, 0, 0))
+    churned = churn.get("churned", (0, 0, 0))
+    lines.append(
+        f"  Churn:     {at_risk[0]:,} at risk carrying {_money(at_risk[1])} of window revenue;"
+        f" {churned[0]:,} churned, who brought {_money(churned[2])} in their last active year."
+    )
+    keys = con.execute(
+        "SELECT count(*) FILTER (WHERE is_key_account), count(*) FROM marts.customer_value"
+    ).fetchone()
+    lines.append(f"  Key accounts: {keys[0]:,}")
+    return lines
+
+
+def _pct(value) -> str:
+    return "n/a" if value is None else f"{float(value):.1%}"
+
+
+def _money(value) -> str:
+    return f"{float(value or 0):,.0f}"
+
+
 def summary(settings: Settings) -> str:
     if not settings.warehouse.exists():
         return f"No warehouse at {settings.warehouse} yet."
     with connect(settings.warehouse, read_only=True) as con:
         lines = ingest_summary(con) if _exists(con, "raw", "ingest_ledger") else []
-        for schema in ("staging", "intermediate", "marts"):
-            models = model_summary(con, schema)
-            if models:
-                lines.append(f"{schema.capitalize()} models:")
-                lines += models
+        models = model_summary(con, "marts")
+        if models:
+            lines.append("Marts:")
+            lines += models
+        if _exists(con, "marts", "pareto_summary") and _exists(con, "marts", "quadrant_summary"):
+            lines.append("")
+            lines += headline(con)
     lines.append(f"Warehouse: {_shown(settings.warehouse)}")
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@ non-zero with the failing step's message when anything fails.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -40,11 +41,15 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
-def run_refresh(settings: Settings, as_of_date: str | None = None) -> dg.ExecuteInProcessResult:
+def run_refresh(
+    settings: Settings, as_of_date: str | None = None, log_level: str = "WARNING"
+) -> dg.ExecuteInProcessResult:
     from pipelines.definitions import defs
 
     job = defs().resolve_job_def(REFRESH_JOB)
     run_config = as_of_run_config(as_of_date) if as_of_date else {}
+    # Step logs go to the run's record (see `make dev`); the terminal gets the summary.
+    run_config["loggers"] = {"console": {"config": {"log_level": log_level}}}
     with _instance() as instance:
         return job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
 
@@ -71,11 +76,18 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("CCP_DEMO_ORDER_LINES") or DEFAULT_DEMO_ORDER_LINES),
         help="size of the demo data generated when the landing folder is empty",
     )
+    parser.add_argument("--verbose", action="store_true", help="show dbt's output as it runs")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     started = time.perf_counter()
     ensure_demo_data(settings, args.demo_order_lines)
-    result = run_refresh(settings, args.as_of_date)
+    log_file = settings.warehouse.parent / "logs" / "refresh.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Refreshing {settings.warehouse} from {settings.landing_dir} (dbt log: {log_file}) ...", flush=True)
+    with log_file.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(
+        sys.stdout if args.verbose else log
+    ):
+        result = run_refresh(settings, args.as_of_date, log_level=os.environ.get("CCP_LOG_LEVEL") or "WARNING")
     print(summary(settings))
     elapsed = time.perf_counter() - started
     if not result.success:
