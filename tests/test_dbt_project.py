@@ -1,0 +1,46 @@
+"""The dbt project on its own: every unit test of the business rules passes, and the
+whole project builds on an empty warehouse (no landed data at all)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import duckdb
+
+from pipelines.ingest.loader import ensure_raw_schema
+from pipelines.settings import DBT_PROJECT_DIR, Settings
+from pipelines.transform.project import dbt_executable
+
+
+def dbt(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [dbt_executable(), *args, "--no-version-check"],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_dbt_builds_on_empty_input_and_every_unit_test_passes(workdir):
+    settings = Settings.from_env()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        ensure_raw_schema(con)
+
+    result = dbt("build", env=settings.dbt_env())
+
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "ERROR=0" in result.stdout and "FAIL" not in result.stdout.split("Done.")[-1]
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.customer_value").fetchone() == (0,)
+        summary = con.execute(
+            "SELECT customers, revenue_ranked_customers, tier_a_customers FROM marts.pareto_summary"
+        ).fetchall()
+        quadrants = con.execute("SELECT count(*), sum(customers) FROM marts.quadrant_summary").fetchone()
+    assert summary == [(0, 0, 0)]
+    assert quadrants == (6, 0)
+    # The unit tests ran (and passed) as part of the build.
+    unit_tests = [line for line in result.stdout.splitlines() if "unit_test" in line or "::" in line]
+    assert sum(" PASS " in line for line in unit_tests) >= 15, "\n".join(unit_tests)
