@@ -4,10 +4,12 @@ definitions, and the dbt manifest they need, are built when Dagster asks for the
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from pipelines.checks.gates import build_gates
 from pipelines.ingest.assets import build_ingest_assets
+from pipelines.publish.assets import published_marts
 from pipelines.orchestration import daily_schedule, landing_sensor, refresh_job
 from pipelines.settings import Settings
-from pipelines.transform.assets import build_dbt_assets
+from pipelines.transform.assets import RunParameters, build_dbt_assets
 from pipelines.transform.project import dbt_executable, dbt_project
 from pipelines.warehouse import WarehouseResource
 
@@ -17,7 +19,8 @@ def defs() -> dg.Definitions:
     settings = Settings.from_env()
     project = dbt_project()
     return dg.Definitions(
-        assets=[*build_ingest_assets(), build_dbt_assets(project)],
+        assets=[*build_ingest_assets(), *build_dbt_assets(project), published_marts],
+        asset_checks=build_gates(settings),
         jobs=[refresh_job()],
         schedules=[daily_schedule(settings)],
         sensors=[landing_sensor],
@@ -29,6 +32,7 @@ def defs() -> dg.Definitions:
                 temp_dir=str(settings.duckdb_temp_dir),
             ),
             "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
+            "run_parameters": RunParameters.from_settings(settings),
         },
         # DuckDB allows one writing process: steps of a run share this one.
         executor=dg.in_process_executor,

@@ -11,7 +11,6 @@ from pipelines.settings import Settings
 REFRESH_JOB = "refresh"
 # dagster.yaml limits runs with this tag to one at a time: DuckDB has one writer.
 WAREHOUSE_TAG = {"ccp/warehouse": "writer"}
-DBT_OP = "dbt_models"
 
 
 def refresh_job():
@@ -24,7 +23,7 @@ def refresh_job():
 
 
 def as_of_run_config(as_of_date: str) -> dict:
-    return {"ops": {DBT_OP: {"config": {"as_of_date": as_of_date}}}}
+    return {"resources": {"run_parameters": {"config": {"as_of_date": as_of_date}}}}
 
 
 def daily_schedule(settings: Settings) -> dg.ScheduleDefinition:

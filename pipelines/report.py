@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -123,6 +124,48 @@ def summary(settings: Settings) -> str:
             lines += headline(con)
     lines.append(f"Warehouse: {_shown(settings.warehouse)}")
     return "\n".join(lines)
+
+
+def gate_summary(settings: Settings, run_id: str) -> list[str]:
+    from pipelines.checks.gates import gate_results_dir
+
+    lines = []
+    for stage in ("raw", "staging", "marts"):
+        path = gate_results_dir(settings, run_id) / f"{stage}.json"
+        if not path.exists():
+            lines.append(f"  {stage:<8} not run")
+            continue
+        records = json.loads(path.read_text(encoding="utf-8"))
+        passed = sum(r["success"] for r in records)
+        lines.append(f"  {stage:<8} {passed}/{len(records)} suites passed")
+        for record in records:
+            lines += [f"    {record['suite']}: {failure}" for failure in record["failed"]]
+    return ["Quality gates (Great Expectations):", *lines]
+
+
+def publish_summary(settings: Settings, run_id: str) -> list[str]:
+    from pipelines.checks.gates import quality_site
+    from pipelines.publish.release import current_release
+
+    release = current_release(settings.publish_dir)
+    lines = []
+    if release is None:
+        lines.append("Published: nothing yet.")
+    elif release.manifest["run_id"] == run_id:
+        lines.append(f"Published release {release.release_id} (as of {release.manifest['as_of_date']}):")
+    else:
+        lines.append(
+            f"Not published by this run; BI tools still read release {release.release_id} "
+            f"from run {release.manifest['run_id']}:"
+        )
+    if release is not None:
+        lines.append(f"  DuckDB:   {_shown(settings.publish_dir / 'marts.duckdb')}")
+        lines.append(f"  Parquet:  {_shown(settings.publish_dir / 'parquet')}/<table>.parquet")
+        lines.append(f"  Manifest: {_shown(settings.publish_dir / 'manifest.json')}")
+    site = quality_site(settings) / "index.html"
+    if site.exists():
+        lines.append(f"  Data Docs: {_shown(site)}")
+    return lines
 
 
 def _shown(path: Path) -> str:

@@ -18,7 +18,7 @@ import dagster as dg
 from pipelines.ingest.contract import TABLES
 from pipelines.ingest.loader import landed_files
 from pipelines.orchestration import REFRESH_JOB, as_of_run_config
-from pipelines.report import summary
+from pipelines.report import gate_summary, publish_summary, summary
 from pipelines.settings import Settings
 
 DEFAULT_DEMO_ORDER_LINES = 200_000
@@ -60,6 +60,8 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
         if event.is_step_failure and event.step_failure_data:
             error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
+            while error is not None and error.cause is not None:
+                error = error.cause  # the user's exception, not Dagster's wrapper
             text = (user.description if user and user.description else None) or (
                 error.message.strip() if error else "failed"
             )
@@ -89,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         result = run_refresh(settings, args.as_of_date, log_level=os.environ.get("CCP_LOG_LEVEL") or "WARNING")
     print(summary(settings))
+    print("\n".join(["", *gate_summary(settings, result.run_id), "", *publish_summary(settings, result.run_id)]))
     elapsed = time.perf_counter() - started
     if not result.success:
         print(f"\nRun {result.run_id} FAILED after {elapsed:.1f} s:", file=sys.stderr)
@@ -99,5 +102,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _quiet_shutdown() -> None:
+    """DuckDB's Python module reports reference "leaks" to stderr at interpreter
+    shutdown once SQLAlchemy has used it (the gates). Everything is closed and
+    printed by then, so the shutdown noise goes nowhere."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    _quiet_shutdown()
+    sys.exit(exit_code)

@@ -50,6 +50,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name}={raw!r} is not a whole number") from exc
 
 
+def _share(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a number") from exc
+    if not 0 <= value <= 1:
+        raise SettingsError(f"{name}={raw!r} must be a share between 0 and 1")
+    return value
+
+
 def _mapping(env: Mapping[str, str], name: str) -> dict[str, Any]:
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -75,6 +88,8 @@ class Settings:
     duckdb_threads: int
     duckdb_temp_dir: Path
     dbt_vars: Mapping[str, Any]
+    max_quarantine_share: float
+    max_orphan_share: float
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +108,8 @@ class Settings:
                 env, "CCP_DUCKDB_TEMP_DIR", str(warehouse.parent / "duckdb_tmp")
             ),
             dbt_vars=_mapping(env, "CCP_DBT_VARS"),
+            max_quarantine_share=_share(env, "CCP_MAX_QUARANTINE_SHARE", 0.05),
+            max_orphan_share=_share(env, "CCP_MAX_ORPHAN_SHARE", 0.02),
         )
 
     def dbt_env(self) -> dict[str, str]:

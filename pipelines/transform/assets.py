@@ -1,5 +1,6 @@
-"""Every dbt model as a Dagster asset, built by one `dbt build` so that a failing dbt
-test stops the models and Python assets downstream of it."""
+"""Every dbt model as a Dagster asset, built in two `dbt build` steps: staging, then
+intermediate and marts. The staging gate (blocking asset checks) runs between them, so
+a failing gate or dbt test stops everything downstream of it."""
 
 
 import json
@@ -31,29 +32,34 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "transform"
 
 
-class DbtRunConfig(dg.Config):
-    """Per-run overrides of the dbt vars (defaults in dbt_project.yml)."""
+class RunParameters(dg.ConfigurableResource):
+    """The business settings of one run, shared by every step: the reference date and
+    any dbt var overrides (defaults in dbt_project.yml). Set from the environment
+    (CCP_AS_OF_DATE, CCP_DBT_VARS) and overridable per run in the launchpad:
+    `resources: {run_parameters: {config: {as_of_date: "2025-06-30"}}}`."""
 
     as_of_date: str = Field(
         default="",
-        description="Reference date YYYY-MM-DD; empty: CCP_AS_OF_DATE, else the latest order date.",
+        description="Reference date YYYY-MM-DD; empty: the date of the latest completed order.",
     )
     vars: dict[str, str] = Field(
         default_factory=dict,
         description="dbt vars to override for this run, e.g. {min_churn_days: '120'}.",
     )
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "RunParameters":
+        return cls(
+            as_of_date=settings.as_of_date.isoformat() if settings.as_of_date else "",
+            vars={k: yaml.safe_dump(v).strip().removesuffix("...").strip() for k, v in settings.dbt_vars.items()},
+        )
 
-def dbt_vars(settings: Settings, config: DbtRunConfig) -> dict[str, Any]:
-    """The vars for this run: environment first, then run config on top."""
-    merged: dict[str, Any] = dict(settings.dbt_vars)
-    if settings.as_of_date:
-        merged["as_of_date"] = settings.as_of_date.isoformat()
-    # Run config values are text; read them as YAML so 120 is a number and false a bool.
-    merged.update({k: yaml.safe_load(v) for k, v in config.vars.items()})
-    if config.as_of_date:
-        merged["as_of_date"] = config.as_of_date
-    return merged
+    def dbt_vars(self) -> dict[str, Any]:
+        # Values are text in run config; read them as YAML so 120 is a number, false a bool.
+        merged: dict[str, Any] = {k: yaml.safe_load(v) for k, v in self.vars.items()}
+        if self.as_of_date:
+            merged["as_of_date"] = self.as_of_date
+        return merged
 
 
 @contextmanager
@@ -72,23 +78,37 @@ def _environment(extra: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+STAGES = {
+    # name: dbt selection
+    "dbt_staging": "staging",
+    "dbt_marts": "intermediate marts quadrant_strategies",
+}
+
+
+def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
+    return [_build_stage(project, name, select) for name, select in STAGES.items()]
+
+
+def _build_stage(project: DbtProject, name: str, select: str) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
         dagster_dbt_translator=WarehouseTranslator(),
-        name="dbt_models",
+        name=name,
+        select=select,
     )
-    def dbt_models(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig
+    def dbt_stage(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, run_parameters: RunParameters
     ) -> Iterator[Any]:
         settings = Settings.from_env()
-        run_vars = dbt_vars(settings, config)
+        run_vars = run_parameters.dbt_vars()
         context.log.info(f"dbt vars: {json.dumps(run_vars, sort_keys=True)}")
         with _environment(settings.dbt_env()):
             invocation = dbt.cli(
-                ["build", "--no-version-check", "--exclude-resource-type", "unit_test", "--vars", json.dumps(run_vars)], context=context
+                ["build", "--no-version-check", "--exclude-resource-type", "unit_test",
+                 "--vars", json.dumps(run_vars)],
+                context=context,
             )
         yield from invocation.stream()
 
-    return dbt_models
+    return dbt_stage

@@ -1,0 +1,1 @@
+"""Checks: the Great Expectations gates between stages."""
