@@ -140,6 +140,9 @@ def gate_summary(settings: Settings, run_id: str) -> list[str]:
         lines.append(f"  {stage:<8} {passed}/{len(records)} suites passed")
         for record in records:
             lines += [f"    {record['suite']}: {failure}" for failure in record["failed"]]
+            for row in record.get("report", []):
+                if row.get("orphans"):
+                    lines.append(f"    waiting: {row['orphans']:,} of {row['total']:,} {row['orphan_kind']}")
     return ["Quality gates (Great Expectations):", *lines]
 
 

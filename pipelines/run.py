@@ -15,6 +15,7 @@ import time
 
 import dagster as dg
 
+from pipelines.checks.gx_duckdb import quiet_interpreter_shutdown
 from pipelines.ingest.contract import TABLES
 from pipelines.ingest.loader import landed_files
 from pipelines.orchestration import REFRESH_JOB, as_of_run_config
@@ -55,7 +56,16 @@ def run_refresh(
 
 
 def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
+    """What failed, in words: failed gates with their suite, expectation, column and
+    counts, then the steps that failed."""
     messages = []
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                messages.append(
+                    f"{evaluation.asset_key.to_user_string()} gate: {evaluation.description}"
+                )
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
             error = event.step_failure_data.error
@@ -102,17 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _quiet_shutdown() -> None:
-    """DuckDB's Python module reports reference "leaks" to stderr at interpreter
-    shutdown once SQLAlchemy has used it (the gates). Everything is closed and
-    printed by then, so the shutdown noise goes nowhere."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-
-
 if __name__ == "__main__":
     exit_code = main()
-    _quiet_shutdown()
+    quiet_interpreter_shutdown()
     sys.exit(exit_code)

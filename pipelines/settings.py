@@ -90,6 +90,7 @@ class Settings:
     dbt_vars: Mapping[str, Any]
     max_quarantine_share: float
     max_orphan_share: float
+    expectations_dir: Path
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +111,7 @@ class Settings:
             dbt_vars=_mapping(env, "CCP_DBT_VARS"),
             max_quarantine_share=_share(env, "CCP_MAX_QUARANTINE_SHARE", 0.05),
             max_orphan_share=_share(env, "CCP_MAX_ORPHAN_SHARE", 0.02),
+            expectations_dir=_path(env, "CCP_EXPECTATIONS_DIR", str(EXPECTATIONS_DIR)),
         )
 
     def dbt_env(self) -> dict[str, str]:

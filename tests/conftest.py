@@ -3,11 +3,19 @@ warehouse and publish folder under tmp_path, set through the environment."""
 
 from __future__ import annotations
 
+import atexit
 import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
+
+from pipelines.checks.gx_duckdb import quiet_interpreter_shutdown
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Runs after pytest's summary: keep DuckDB's shutdown noise out of the closing lines.
+    atexit.register(quiet_interpreter_shutdown)
 
 
 @pytest.fixture

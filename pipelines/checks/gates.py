@@ -44,6 +44,11 @@ def _metadata(outcome: SuiteOutcome) -> dict:
         "unexpected_rows": sum(e.unexpected_count or 0 for e in outcome.failures),
         "results": dg.MetadataValue.md("\n".join(rows)),
     }
+    if outcome.report:
+        columns = list(outcome.report[0])
+        table = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        table += ["| " + " | ".join(str(r[c]) for c in columns) + " |" for r in outcome.report]
+        metadata["report"] = dg.MetadataValue.md("\n".join(table))
     if outcome.docs_page:
         metadata["data_docs"] = dg.MetadataValue.url(Path(outcome.docs_page).as_uri())
     return metadata

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.settings import EXPECTATIONS_DIR, Settings
+from pipelines.settings import Settings
 
 STAGES = ("raw", "staging", "marts")
 
@@ -82,5 +82,6 @@ def load_suite(path: Path, stage: str, settings: Settings) -> Suite:
     )
 
 
-def load_suites(stage: str, settings: Settings, root: Path = EXPECTATIONS_DIR) -> list[Suite]:
+def load_suites(stage: str, settings: Settings) -> list[Suite]:
+    root = settings.expectations_dir
     return [load_suite(p, stage, settings) for p in sorted((root / stage).glob("*.json"))]

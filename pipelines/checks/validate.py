@@ -49,6 +49,8 @@ class SuiteOutcome:
     success: bool
     expectations: list[ExpectationOutcome] = field(default_factory=list)
     docs_page: str | None = None
+    # Rows of a suite whose meta asks for a report (a small summary query).
+    report: list[dict] = field(default_factory=list)
 
     @property
     def failures(self) -> list[ExpectationOutcome]:
@@ -66,6 +68,7 @@ class SuiteOutcome:
             "success": self.success,
             "evaluated": len(self.expectations),
             "failed": [f.describe() for f in self.failures],
+            **({"report": self.report} if self.report else {}),
         }
 
 
@@ -118,6 +121,16 @@ def _plain(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+
+def _report(datasource, query: str) -> list[dict]:
+    """The rows of a small summary query, read on GX's own connection."""
+    import sqlalchemy
+
+    engine = datasource.get_execution_engine()
+    with engine.get_connection() as connection:
+        result = connection.execute(sqlalchemy.text(query))
+        return [{k: _plain(v) for k, v in row._mapping.items()} for row in result.fetchall()]
 
 
 def _context(docs_dir: Path | None, results_dir: Path | None):
@@ -236,6 +249,8 @@ def _validate(
                 run_id=gx.RunIdentifier(run_name=run_name) if run_name else None,
             )
             outcome = SuiteOutcome(suite, bool(result.success), [_outcome(r) for r in result.results])
+            if (suite.definition.get("meta") or {}).get("report"):
+                outcome.report = _report(datasource, query)
             outcomes.append(outcome)
     if docs_dir is not None:
         context.build_data_docs(site_names=["quality"])

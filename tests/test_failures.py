@@ -1,0 +1,198 @@
+"""Write-audit-publish under failure: a failed gate, a crash in the middle of a run,
+and a BI reader holding the published file never leave a reader with a broken or
+half-written set, and the next good run publishes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.demo import generate
+from pipelines.publish.release import current_release
+from pipelines.run import failure_messages, run_refresh
+from pipelines.settings import PROJECT_ROOT, Settings
+
+ORDER_LINES = 3000
+
+
+def published_bytes(publish_dir: Path) -> dict[str, bytes]:
+    """Every file of the live release, by path relative to the publish folder."""
+    live = (publish_dir / "current").resolve()
+    return {str(p.relative_to(live)): p.read_bytes() for p in sorted(live.rglob("*")) if p.is_file()}
+
+
+def assert_release_readable(publish_dir: Path) -> dict:
+    manifest = json.loads((publish_dir / "manifest.json").read_text(encoding="utf-8"))
+    with duckdb.connect(str(publish_dir / "marts.duckdb"), read_only=True) as con:
+        for table, info in manifest["tables"].items():
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == info["rows"]
+            parquet = publish_dir / "parquet" / f"{table}.parquet"
+            assert con.execute(f"SELECT count(*) FROM '{parquet}'").fetchone()[0] == info["rows"]
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def first_release(tmp_path_factory) -> Path:
+    """A workspace whose first run published, built once and copied for each test."""
+    root = tmp_path_factory.mktemp("published")
+    with pytest.MonkeyPatch.context() as mp:
+        _point_settings_at(mp, root)
+        generate(root / "landing", order_lines=ORDER_LINES, seed=21)
+        result = run_refresh(Settings.from_env())
+    assert result.success, failure_messages(result)
+    return root
+
+
+def _point_settings_at(mp: pytest.MonkeyPatch, root: Path) -> None:
+    mp.setenv("CCP_LANDING_DIR", str(root / "landing"))
+    mp.setenv("CCP_WAREHOUSE", str(root / "warehouse.duckdb"))
+    mp.setenv("CCP_PUBLISH_DIR", str(root / "published"))
+    mp.setenv("CCP_DUCKDB_TEMP_DIR", str(root / "duckdb_tmp"))
+    for name in ("CCP_AS_OF_DATE", "CCP_DBT_VARS", "CCP_EXPECTATIONS_DIR", "DAGSTER_HOME"):
+        mp.delenv(name, raising=False)
+
+
+@pytest.fixture
+def published(first_release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    root = tmp_path / "workspace"
+    shutil.copytree(first_release, root, symlinks=True)
+    _point_settings_at(monkeypatch, root)
+    return Settings.from_env()
+
+
+def test_same_inputs_publish_the_same_content_while_a_reader_holds_the_file(published):
+    settings = published
+    first = assert_release_readable(settings.publish_dir)
+    reader = duckdb.connect(str(settings.publish_dir / "marts.duckdb"), read_only=True)
+    before = reader.execute("SELECT count(*), sum(net_revenue_window) FROM customer_value").fetchone()
+
+    result = run_refresh(settings)
+
+    assert result.success, failure_messages(result)
+    # The reader was never blocked and still sees its consistent set...
+    assert reader.execute("SELECT count(*), sum(net_revenue_window) FROM customer_value").fetchone() == before
+    reader.close()
+    # ...and a new reader sees the new release, with the same content.
+    second = assert_release_readable(settings.publish_dir)
+    assert second["run_id"] == result.run_id != first["run_id"]
+    assert {t: i["checksum"] for t, i in second["tables"].items()} == {
+        t: i["checksum"] for t, i in first["tables"].items()
+    }
+    assert all(g["success"] for g in second["gates"]) and len(second["gates"]) >= 15
+
+
+def test_a_batch_breaking_a_raw_expectation_stops_the_run_at_the_raw_gate(published):
+    settings = published
+    before = published_bytes(settings.publish_dir)
+    folder = settings.landing_dir / "sales" / "order_lines"
+    source = sorted(folder.glob("*.csv"))[-1]
+    with source.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:4]
+    discount = header.index("discount_amount")
+    for row in body:  # A discount larger than the line: the row rules allow it, the gate does not.
+        row[discount] = "999999"
+    with (folder / "9999-01.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *body])
+
+    result = run_refresh(settings)
+
+    assert not result.success
+    messages = "\n".join(failure_messages(result))
+    assert "suite raw.order_lines failed: unexpected_rows_expectation on discount_amount: 3 unexpected" in messages
+    ran = {e.step_key for e in result.all_events if e.is_step_start}
+    assert "dbt_staging" not in ran and "dbt_marts" not in ran and "published__marts" not in ran
+    assert published_bytes(settings.publish_dir) == before
+
+
+def test_a_broken_mart_invariant_stops_publishing_at_the_marts_gate(published, tmp_path, monkeypatch):
+    settings = published
+    before = published_bytes(settings.publish_dir)
+    # Suites are reviewed files: a copy with an invariant today's mart breaks (tiers
+    # must cover every customer, here with a tier the mart never uses).
+    suites = tmp_path / "expectations"
+    shutil.copytree(settings.expectations_dir, suites)
+    suite_file = suites / "marts" / "customer_value.json"
+    suite = json.loads(suite_file.read_text(encoding="utf-8"))
+    for expectation in suite["expectations"]:
+        if expectation["kwargs"].get("column") == "pareto_tier" and "value_set" in expectation["kwargs"]:
+            expectation["kwargs"]["value_set"] = ["A", "B", "C"]
+    suite_file.write_text(json.dumps(suite), encoding="utf-8")
+    monkeypatch.setenv("CCP_EXPECTATIONS_DIR", str(suites))
+
+    result = run_refresh(Settings.from_env())
+
+    assert not result.success
+    messages = "\n".join(failure_messages(result))
+    assert "suite marts.customer_value failed: expect_column_values_to_be_in_set on pareto_tier" in messages
+    ran = {e.step_key for e in result.all_events if e.is_step_start}
+    assert "dbt_marts" in ran and "published__marts" not in ran
+    assert published_bytes(settings.publish_dir) == before
+
+
+def _start_run(settings: Settings, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipelines.run"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _kill_when(process: subprocess.Popen, ready, timeout: float = 240) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if ready():
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _dbt_running(root: int) -> bool:
+    out = subprocess.run(["pgrep", "-s", str(root), "-f", "dbt build"], capture_output=True, text=True)
+    return bool(out.stdout.strip())
+
+
+@pytest.mark.parametrize("phase", ["dbt", "publish"])
+def test_a_run_killed_mid_way_leaves_the_published_set_intact(published, phase):
+    settings = published
+    before = published_bytes(settings.publish_dir)
+    live = current_release(settings.publish_dir).release_id
+    # New data, so the killed run had something new to publish.
+    generate(settings.landing_dir / "next", order_lines=200, seed=99)
+    for table_dir in (settings.landing_dir / "next").glob("*/*"):
+        target = settings.landing_dir / table_dir.parent.name / table_dir.name
+        for f in table_dir.iterdir():
+            shutil.move(f, target / f"x{f.name}")
+    shutil.rmtree(settings.landing_dir / "next")
+
+    process = _start_run(settings, settings.warehouse.parent / f"killed-{phase}.log")
+    if phase == "dbt":
+        killed = _kill_when(process, lambda: _dbt_running(process.pid))
+    else:
+        building = settings.publish_dir / "releases"
+        killed = _kill_when(process, lambda: any(building.glob(".building-*")))
+    assert killed, (settings.warehouse.parent / f"killed-{phase}.log").read_text()[-2000:]
+
+    assert published_bytes(settings.publish_dir) == before
+    assert current_release(settings.publish_dir).release_id == live
+    assert_release_readable(settings.publish_dir)
+
+    result = run_refresh(settings)
+    assert result.success, failure_messages(result)
+    assert current_release(settings.publish_dir).release_id != live
+    assert_release_readable(settings.publish_dir)

@@ -1,0 +1,92 @@
+"""The Great Expectations gates on their own: the project's suites load whole, and
+validation runs inside DuckDB with exact counts. The second test is the guard for
+GX upgrades: if GX changes how it runs SQL on DuckDB, it fails here, loudly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.checks.suites import STAGES, load_suite, load_suites
+from pipelines.checks.validate import validate_suites
+from pipelines.settings import Settings
+
+
+def test_every_suite_in_the_repository_loads_and_gx_accepts_every_expectation():
+    import great_expectations as gx
+
+    settings = Settings.from_env({})
+    suites = [s for stage in STAGES for s in load_suites(stage, settings)]
+    assert {s.stage for s in suites} == set(STAGES)
+    for suite in suites:
+        parsed = gx.ExpectationSuite(**suite.definition)
+        assert len(parsed.expectations) == len(suite.definition["expectations"]), suite.path
+    # Settings reach the suites.
+    orphans = next(s for s in suites if s.name == "staging.orphans")
+    assert orphans.definition["expectations"][0]["kwargs"]["max_value"] == settings.max_orphan_share
+
+
+@pytest.fixture
+def planted(tmp_path: Path) -> Path:
+    """A warehouse with 10,000 orders and a known number of bad rows of each kind."""
+    path = tmp_path / "planted.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA sales")
+        con.execute(
+            """CREATE TABLE sales.orders AS SELECT
+                 CASE WHEN i >= 9998 THEN i - 5000 ELSE i END AS order_id,   -- 2 ids reused: 4 rows
+                 CASE WHEN i % 1000 = 7 THEN NULL ELSE 'C' || (i % 50) END AS customer_id,  -- 10 nulls
+                 CASE WHEN i % 2500 = 3 THEN -1 ELSE 1 + i % 9 END AS quantity,            -- 4 negative
+                 CASE WHEN i % 5000 = 11 THEN 'usd' ELSE 'CNY' END AS currency,            -- 2 bad codes
+                 DATE '2025-01-01' + (i % 300)::INTEGER AS ordered_on,
+                 DATE '2025-01-01' + (i % 300)::INTEGER + CASE WHEN i % 2000 = 5 THEN -1 ELSE 2 END AS shipped_on  -- 5
+               FROM range(10000) AS t(i)"""
+        )
+        con.execute("CREATE TABLE sales.customers AS SELECT 'C' || i AS customer_id FROM range(45) AS t(i)")
+    return path
+
+
+def test_validation_runs_in_the_database_with_exact_counts_and_releases_the_file(planted, tmp_path):
+    definition = {
+        "name": "planted.orders",
+        "meta": {"asset": "sales/orders", "table": "sales.orders"},
+        "expectations": [
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "order_id"}},
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "customer_id"}},
+            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "quantity", "min_value": 1}},
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "currency", "value_set": ["CNY", "USD"]}},
+            {"type": "expect_column_pair_values_a_to_be_greater_than_b",
+             "kwargs": {"column_A": "shipped_on", "column_B": "ordered_on"}},
+            {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1, "max_value": 10000}},
+            {"type": "unexpected_rows_expectation",
+             "kwargs": {"unexpected_rows_query":
+                        "SELECT o.customer_id FROM {batch} AS o LEFT JOIN sales.customers AS c "
+                        "ON o.customer_id = c.customer_id WHERE o.customer_id IS NOT NULL AND c.customer_id IS NULL"}},
+        ],
+    }
+    suite_file = tmp_path / "orders.json"
+    suite_file.write_text(json.dumps(definition))
+    suite = load_suite(suite_file, "planted", Settings.from_env({}))
+
+    [outcome] = validate_suites(planted, [suite], docs_dir=tmp_path / "docs")
+
+    counts = {(e.expectation, e.column): (e.success, e.unexpected_count) for e in outcome.expectations}
+    assert all(e.error is None for e in outcome.expectations), [e.error for e in outcome.expectations]
+    assert counts[("expect_column_values_to_be_unique", "order_id")] == (False, 4)
+    assert counts[("expect_column_values_to_not_be_null", "customer_id")] == (False, 10)
+    assert counts[("expect_column_values_to_be_between", "quantity")] == (False, 4)
+    assert counts[("expect_column_values_to_be_in_set", "currency")] == (False, 2)
+    assert counts[("expect_column_pair_values_a_to_be_greater_than_b", "shipped_on, ordered_on")] == (False, 5)
+    assert counts[("expect_table_row_count_to_be_between", "")][0] is True
+    # Customers C45..C49 are unknown: 5 ids x 200 orders each, less the null rows among them.
+    unknown = duckdb.connect(str(planted), read_only=True).execute(
+        "SELECT count(*) FROM sales.orders WHERE customer_id IN ('C45','C46','C47','C48','C49')"
+    ).fetchone()[0]
+    assert counts[("unexpected_rows_expectation", "")] == (False, unknown)
+    assert "expect_column_values_to_be_between on quantity: 4 unexpected (0.04%), e.g. [-1, -1, -1, -1]" in outcome.describe()
+    assert (tmp_path / "docs" / "index.html").exists()
+    # GX let go of the file: a writer can open it.
+    duckdb.connect(str(planted)).close()
