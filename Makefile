@@ -6,6 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(PYTHON) -m uv
 
+# Settings: a local .env (never committed) is read when present; see .env.example.
+ifneq (,$(wildcard .env))
+include .env
+export
+endif
+
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
