@@ -4,9 +4,7 @@ a failing gate or dbt test stops everything downstream of it."""
 
 
 import json
-import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -15,6 +13,7 @@ from pydantic import Field
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.settings import Settings
+from pipelines.transform.project import dbt_environment
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -62,22 +61,6 @@ class RunParameters(dg.ConfigurableResource):
         return merged
 
 
-@contextmanager
-def _environment(extra: Mapping[str, str]) -> Iterator[None]:
-    """dbt reads its connection from the environment of the subprocess, which is
-    copied when the command starts: set the warehouse settings just for that moment."""
-    saved = {k: os.environ.get(k) for k in extra}
-    os.environ.update(extra)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 STAGES = {
     # name: dbt selection
     "dbt_staging": "staging",
@@ -103,7 +86,7 @@ def _build_stage(project: DbtProject, name: str, select: str) -> dg.AssetsDefini
         settings = Settings.from_env()
         run_vars = run_parameters.dbt_vars()
         context.log.info(f"dbt vars: {json.dumps(run_vars, sort_keys=True)}")
-        with _environment(settings.dbt_env()):
+        with dbt_environment(settings):
             invocation = dbt.cli(
                 ["build", "--no-version-check", "--exclude-resource-type", "unit_test",
                  "--vars", json.dumps(run_vars)],

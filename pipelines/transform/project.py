@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from pipelines.settings import DBT_PROJECT_DIR
+from pipelines.settings import DBT_PROJECT_DIR, Settings
+
+
+@contextmanager
+def dbt_environment(settings: Settings) -> Iterator[None]:
+    """dbt reads its connection (profiles.yml) from the environment of its subprocess,
+    copied when the command starts: set the warehouse settings for that moment only."""
+    extra = settings.dbt_env()
+    saved = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def dbt_executable() -> str:
@@ -34,7 +54,8 @@ def dbt_project() -> DbtProject:
     """The dbt project with an up-to-date manifest (`dbt parse` only when sources changed)."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR)
     if _manifest_is_stale(project):
-        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
-            ["parse", "--quiet", "--no-version-check"], target_path=project.target_path
-        ).wait()
+        with dbt_environment(Settings.from_env()):
+            DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+                ["parse", "--quiet", "--no-version-check"], target_path=project.target_path
+            ).wait()
     return project
