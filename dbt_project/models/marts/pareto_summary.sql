@@ -10,42 +10,29 @@ customers as (
     select * from {{ ref('customer_value') }}
 ),
 
-revenue_ranking as (
+{#- The observed "x/20" for each measure: the share of the ranked total brought by
+    the first ceil(share x n) of the n customers with a positive value. -#}
+{% set measures = {'revenue': 'net_revenue_window', 'profit': 'gross_profit_window'} %}
+{% for name, measure in measures.items() %}
+{{ name }}_ranking as (
     select
-        net_revenue_window,
-        row_number() over (order by net_revenue_window desc, customer_id) as customer_rank,
+        {{ measure }},
+        row_number() over (order by {{ measure }} desc, customer_id) as customer_rank,
         count(*) over () as ranked_customers
     from customers
-    where net_revenue_window > 0
+    where {{ measure }} > 0
 ),
 
-profit_ranking as (
+{{ name }}_top as (
     select
-        gross_profit_window,
-        row_number() over (order by gross_profit_window desc, customer_id) as customer_rank,
-        count(*) over () as ranked_customers
-    from customers
-    where gross_profit_window > 0
-),
-
-revenue_top as (
-    select
-        max(ranked_customers) as revenue_ranked_customers,
-        sum(net_revenue_window) as ranked_net_revenue_window,
+        max(ranked_customers) as {{ name }}_ranked_customers,
+        sum({{ measure }}) as ranked_{{ measure }},
         sum(case when customer_rank <= ceil({{ var('pareto_top_customer_share') }} * ranked_customers)
-            then net_revenue_window else 0 end) as top_net_revenue_window
-    from revenue_ranking
+            then {{ measure }} else 0 end) as top_{{ measure }}
+    from {{ name }}_ranking
 ),
 
-profit_top as (
-    select
-        max(ranked_customers) as profit_ranked_customers,
-        sum(gross_profit_window) as ranked_gross_profit_window,
-        sum(case when customer_rank <= ceil({{ var('pareto_top_customer_share') }} * ranked_customers)
-            then gross_profit_window else 0 end) as top_gross_profit_window
-    from profit_ranking
-),
-
+{% endfor %}
 tiers as (
     select
         count(*) as customers,
