@@ -142,7 +142,8 @@ def gate_summary(settings: Settings, run_id: str) -> list[str]:
             lines += [f"    {record['suite']}: {failure}" for failure in record["failed"]]
             for row in record.get("report", []):
                 if row.get("orphans"):
-                    lines.append(f"    waiting: {row['orphans']:,} of {row['total']:,} {row['orphan_kind']}")
+                    state = "waiting" if row.get("blocks_gate", True) else "counted, reported"
+                    lines.append(f"    {state}: {row['orphans']:,} of {row['total']:,} {row['orphan_kind']}")
     return ["Quality gates (Great Expectations):", *lines]
 
 
