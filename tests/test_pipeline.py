@@ -121,3 +121,27 @@ def test_a_file_missing_a_column_fails_the_run_naming_file_and_column(workdir):
     assert not any(
         e.is_step_success and e.step_key == "dbt_models" for e in result.all_events
     )
+
+
+def test_the_marts_match_an_independent_implementation_of_the_rules(refreshed):
+    """bench/baselines/pandas_rules implements SPEC section 4 from its text alone."""
+    from bench.baselines import pandas_rules
+
+    settings, first, _, _ = refreshed
+    assert first.success
+    expected = pandas_rules.compute(settings.landing_dir)["customer_value"].set_index("customer_id")
+    columns = ["pareto_tier", "profit_band", "quadrant", "churn_status", "orders_window", "recency_days"]
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        actual = con.execute(
+            f"SELECT customer_id, {', '.join(columns)}, net_revenue_window::DOUBLE AS net_revenue_window "
+            "FROM marts.customer_value"
+        ).df().set_index("customer_id")
+    assert sorted(actual.index) == sorted(expected.index)
+    joined = actual.join(expected, rsuffix="_expected")
+    for column in columns:
+        ours, theirs = joined[column], joined[f"{column}_expected"]
+        same = (ours.astype(str) == theirs.astype(str)) | (ours.isna() & theirs.isna())
+        if column in ("orders_window", "recency_days"):
+            same |= ours.astype("Float64") == theirs.astype("Float64")
+        assert same.all(), joined.loc[~same, [column, f"{column}_expected"]].head()
+    assert (joined["net_revenue_window"] - joined["net_revenue_window_expected"].astype(float)).abs().max() < 1e-6
