@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import sys
@@ -38,13 +39,23 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
-def _manifest_is_stale(project: DbtProject) -> bool:
+def _parse_env_file(project: DbtProject) -> Path:
+    return project.project_dir / project.target_path / "parse_env.json"
+
+
+def _manifest_is_stale(project: DbtProject, settings: Settings) -> bool:
     manifest = project.manifest_path
     if not manifest.exists():
         return True
+    # Builds reuse the parse (dagster-dbt copies partial_parse.msgpack) only while the
+    # profile dbt renders is the one it was parsed with, and the profile holds the
+    # warehouse settings: parse again once when they change.
+    env_file = _parse_env_file(project)
+    if not env_file.exists() or json.loads(env_file.read_text()) != settings.dbt_env():
+        return True
     built = manifest.stat().st_mtime
     watched = [project.project_dir / "dbt_project.yml"]
-    for folder in ("models", "macros", "tests"):
+    for folder in ("models", "macros", "tests", "seeds"):
         watched.extend((project.project_dir / folder).rglob("*"))
     return any(p.is_file() and p.stat().st_mtime > built for p in watched)
 
@@ -53,9 +64,11 @@ def _manifest_is_stale(project: DbtProject) -> bool:
 def dbt_project() -> DbtProject:
     """The dbt project with an up-to-date manifest (`dbt parse` only when sources changed)."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR)
-    if _manifest_is_stale(project):
-        with dbt_environment(Settings.from_env()):
+    settings = Settings.from_env()
+    if _manifest_is_stale(project, settings):
+        with dbt_environment(settings):
             DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
                 ["parse", "--quiet", "--no-version-check"], target_path=project.target_path
             ).wait()
+        _parse_env_file(project).write_text(json.dumps(settings.dbt_env()))
     return project
