@@ -50,7 +50,8 @@ class RunParameters(dg.ConfigurableResource):
     def from_settings(cls, settings: Settings) -> "RunParameters":
         return cls(
             as_of_date=settings.as_of_date.isoformat() if settings.as_of_date else "",
-            vars={k: yaml.safe_dump(v).strip().removesuffix("...").strip() for k, v in settings.dbt_vars.items()},
+            # JSON is YAML: each value reads back as what it was.
+            vars={k: json.dumps(v) for k, v in settings.dbt_vars.items()},
         )
 
     def dbt_vars(self) -> dict[str, Any]:
