@@ -1,0 +1,61 @@
+"""Settings come from the environment with documented defaults; bad values are
+refused with the variable's name."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipelines.settings import PROJECT_ROOT, Settings, SettingsError
+from pipelines.transform.assets import RunParameters
+
+
+def test_defaults_match_the_documented_ones(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({})
+    assert settings.landing_dir == tmp_path / "data" / "landing"
+    assert settings.warehouse == tmp_path / "data" / "warehouse.duckdb"
+    assert settings.publish_dir == tmp_path / "data" / "published"
+    assert settings.as_of_date is None and settings.dbt_vars == {}
+    assert (settings.timezone, settings.schedule_cron) == ("Asia/Shanghai", "0 6 * * *")
+    assert (settings.max_quarantine_share, settings.max_orphan_share) == (0.05, 0.02)
+    assert settings.expectations_dir == PROJECT_ROOT / "expectations"
+    documented = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
+    for line in ("CCP_LANDING_DIR=data/landing", "CCP_WAREHOUSE=data/warehouse.duckdb",
+                 "CCP_PUBLISH_DIR=data/published", "CCP_TIMEZONE=Asia/Shanghai",
+                 "CCP_MAX_QUARANTINE_SHARE=0.05", "CCP_MAX_ORPHAN_SHARE=0.02"):
+        assert line in documented
+
+
+def test_environment_overrides_reach_the_run_parameters(tmp_path):
+    settings = Settings.from_env({
+        "CCP_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "CCP_AS_OF_DATE": "2025-06-30",
+        "CCP_DBT_VARS": "{min_churn_days: 120, publish_customer_names: true, reporting_currency: CNY}",
+    })
+    assert settings.warehouse == Path(tmp_path / "w.duckdb")
+    assert settings.as_of_date == date(2025, 6, 30)
+    assert settings.dbt_env()["CCP_WAREHOUSE"] == str(tmp_path / "w.duckdb")
+    assert RunParameters.from_settings(settings).dbt_vars() == {
+        "min_churn_days": 120, "publish_customer_names": True, "reporting_currency": "CNY",
+        "as_of_date": "2025-06-30",
+    }
+    # A run's own config wins over the environment.
+    launched = RunParameters(as_of_date="2024-12-31", vars={"min_churn_days": "90"})
+    assert launched.dbt_vars() == {"min_churn_days": 90, "as_of_date": "2024-12-31"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CCP_AS_OF_DATE", "31/12/2025", "CCP_AS_OF_DATE='31/12/2025' is not a date"),
+        ("CCP_DUCKDB_THREADS", "two", "CCP_DUCKDB_THREADS='two' is not a whole number"),
+        ("CCP_MAX_ORPHAN_SHARE", "5", "must be a share between 0 and 1"),
+        ("CCP_DBT_VARS", "[1, 2]", "CCP_DBT_VARS must be a mapping"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_variable(name, value, message):
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        Settings.from_env({name: value})
