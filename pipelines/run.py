@@ -15,7 +15,7 @@ import time
 
 import dagster as dg
 
-from pipelines.checks.gx_duckdb import quiet_interpreter_shutdown
+from pipelines.warehouse import quiet_interpreter_shutdown
 from pipelines.ingest.contract import TABLES
 from pipelines.ingest.loader import landed_files
 from pipelines.orchestration import REFRESH_JOB, as_of_run_config

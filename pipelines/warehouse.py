@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,3 +54,12 @@ class WarehouseResource(dg.ConfigurableResource):
             temp_dir=Path(self.temp_dir) if self.temp_dir else None,
         ) as con:
             yield con
+
+
+def quiet_interpreter_shutdown() -> None:
+    """Once SQLAlchemy has used DuckDB's Python module (the quality gates), the module
+    reports reference "leaks" on stderr while the interpreter shuts down: noise after a
+    command's real output. Call this when everything is printed and closed."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.checks.gx_duckdb import quiet_interpreter_shutdown
+from pipelines.warehouse import quiet_interpreter_shutdown
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -15,8 +15,6 @@ the work in DuckDB. tests/test_gates.py fails loudly if a GX upgrade changes thi
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
@@ -69,11 +67,3 @@ class DuckDBSQLDatasource(SQLDatasource):
             self._engine.dispose()
             self._engine = None
 
-
-def quiet_interpreter_shutdown() -> None:
-    """Once SQLAlchemy has used DuckDB's Python module, the module reports reference
-    "leaks" on stderr while the interpreter shuts down: noise after a command's real
-    output. Call this when everything is printed and closed, right before exiting."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
