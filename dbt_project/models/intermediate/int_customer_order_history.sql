@@ -1,6 +1,5 @@
 {#- For every customer and distinct order date: what was known about the customer's
-    ordering on that day (order dates so far, typical gap so far), and for every date
-    a gap closed on, the one-time-buyer percentiles of all gaps so far. -#}
+    ordering on that day (order dates so far, typical gap so far). -#}
 with
 
 order_days as (
@@ -13,11 +12,7 @@ final as (
         order_date,
         gap_days,
         row_number() over (partition by customer_id order by order_date) as order_days_to_date,
-        {{ running_percentile('gap_days', 0.5, 'order_date', 'customer_id') }} as typical_gap_days_to_date,
-        {{ running_percentile('gap_days', var('one_time_at_risk_percentile'), 'order_date') }}
-            as one_time_at_risk_gap_to_date,
-        {{ running_percentile('gap_days', var('one_time_churn_percentile'), 'order_date') }}
-            as one_time_churn_gap_to_date
+        {{ running_percentile('gap_days', 0.5, 'order_date', 'customer_id') }} as typical_gap_days_to_date
     from order_days
 )
 

@@ -133,31 +133,9 @@ grid_with_last_month as (
         and grid.month_end = monthly_last_order.month_end
 ),
 
-gap_percentiles_by_day as (
-    select
-        order_date,
-        max(one_time_at_risk_gap_to_date) as one_time_at_risk_gap,
-        max(one_time_churn_gap_to_date) as one_time_churn_gap
-    from order_history
-    group by order_date
-),
-
 one_time_thresholds as (
-    -- The percentiles as they stood on each month end.
-    select month_end, one_time_at_risk_gap, one_time_churn_gap
-    from (
-        select
-            month_ends.month_end,
-            gap_percentiles_by_day.one_time_at_risk_gap,
-            gap_percentiles_by_day.one_time_churn_gap,
-            row_number() over (
-                partition by month_ends.month_end order by gap_percentiles_by_day.order_date desc
-            ) as day_rank
-        from month_ends
-        inner join gap_percentiles_by_day
-            on gap_percentiles_by_day.order_date <= month_ends.month_end
-    ) as ranked
-    where day_rank = 1
+    -- The one-time-buyer gaps as they stood on each month end.
+    select * from {{ ref('int_one_time_buyer_thresholds_history') }}
 ),
 
 facts as (
