@@ -85,6 +85,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.ingest.contract import TABLES_BY_NAME
+from pipelines.ingest.loader import landed_files as loader_landed_files
+
 DEFAULTS: dict[str, object] = {
     "reporting_currency": "CNY",
     "window_days": 365,
@@ -103,7 +106,6 @@ DEFAULTS: dict[str, object] = {
     "one_time_churn_percentile": 0.9,
 }
 
-READABLE_SUFFIXES = (".csv", ".parquet")
 STR, NUM, INT, TS = "str", "float64", "int64", "timestamp"
 
 # The columns each rule needs, by kind; the key of each table for "latest batch wins".
@@ -158,17 +160,9 @@ SHARE_DECIMALS = 12
 
 
 def landed_files(landing_dir: Path, source: str, table: str) -> list[Path]:
-    folder = Path(landing_dir) / source / table
-    if not folder.is_dir():
-        return []
-    return sorted(
-        (
-            p
-            for p in folder.iterdir()
-            if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES and not p.name.startswith(".")
-        ),
-        key=lambda p: p.name,
-    )
+    """The landed batches of a table in batch order: the layout is the project's
+    contract, not a business rule, so the loader's own listing is reused."""
+    return loader_landed_files(Path(landing_dir), TABLES_BY_NAME[table])
 
 
 def _read_file(path: Path, kinds: dict[str, str]) -> pd.DataFrame:
