@@ -16,7 +16,7 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test dev demo-data docs clean
+.PHONY: install run test dev demo-data docs bench clean
 
 install: $(VENV)/.installed
 
@@ -39,6 +39,10 @@ demo-data: install
 
 docs: install
 	cd dbt_project && ../$(BIN)/dbt docs generate --no-version-check
+
+# The benchmark (docs/performance.md). Overrides: SCALES=100000,1000000 REPEATS=3.
+bench: install
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs
