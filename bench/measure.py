@@ -35,9 +35,11 @@ class Measurement:
     exit_code: int
     load_before: float  # 1-minute load average of the machine when it started
     load_after: float
+    peak_dir_mib: float | None = None  # peak size of watch_dir (DuckDB's spill folder)
 
     def to_dict(self) -> dict:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
 
 
 def _children(pid: int) -> list[int]:
@@ -80,6 +82,23 @@ def tree_rss_kib(root: int) -> tuple[int, int]:
     return total, count
 
 
+def dir_bytes(folder: Path) -> int:
+    total = 0
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    if entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+                    elif entry.is_dir(follow_symlinks=False):
+                        total += dir_bytes(Path(entry.path))
+                except OSError:
+                    continue
+    except OSError:
+        pass
+    return total
+
+
 def _load() -> float:
     try:
         return os.getloadavg()[0]
@@ -94,20 +113,25 @@ def run(
     cwd: str | Path | None = None,
     log: Path | None = None,
     interval: float = 0.05,
+    watch_dir: Path | None = None,
 ) -> Measurement:
-    """Run `command` to its end; its stdout and stderr go to `log` (or are discarded)."""
+    """Run `command` to its end; its stdout and stderr go to `log` (or are discarded).
+    With `watch_dir`, the peak size on disk of that folder is recorded too (every 10th
+    sample), e.g. DuckDB's temp directory, to see whether a run spilled."""
     load_before = _load()
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     try:
         started = time.perf_counter()
         proc = subprocess.Popen(list(command), env=dict(env) if env else None, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-        peak, most, samples = 0, 0, 0
+        peak, most, samples, peak_dir = 0, 0, 0, 0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             rss, count = tree_rss_kib(proc.pid)
             peak, most, samples = max(peak, rss), max(most, count), samples + 1
+            if watch_dir is not None and samples % 10 == 1:
+                peak_dir = max(peak_dir, dir_bytes(watch_dir))
             time.sleep(interval)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped by wait4
@@ -125,4 +149,5 @@ def run(
         exit_code=proc.returncode,
         load_before=load_before,
         load_after=_load(),
+        peak_dir_mib=peak_dir / 2**20 if watch_dir is not None else None,
     )

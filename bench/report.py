@@ -9,6 +9,7 @@ is written by hand. Without an argument the newest results file is used.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -70,13 +71,19 @@ def main_table(results: dict) -> list[str]:
     for s in results["scales"]:
         inc = _spread(s, "incremental") if s.get("incremental_s") is not None else "not measured"
         disagreements = s.get("tier_disagreements") or {}
-        agree = "yes" if s.get("tiers_agree") else "no (" + ", ".join(f"{k}: {v}" for k, v in disagreements.items()) + ")"
+        if s.get("tiers_agree") is None:
+            agree = "not checked"
+        elif s["tiers_agree"]:
+            agree = "yes"
+        else:
+            agree = "no (" + ", ".join(f"{k}: {v}" for k, v in disagreements.items()) + ")"
+        spill = f" (spilled {_n(s['pipeline_peak_spill_mib'], 0)} MiB)" if s.get("pipeline_peak_spill_mib") else ""
         out.append(
             f"| {_lines(s['order_lines'])} ({s.get('format', 'csv')}, {_n(s.get('landing_mib'), 0)} MiB) "
             f"| {_n(s.get('customers'))} | {_spread(s, 'pipeline')} | {_spread(s, 'floor', 2)} "
             f"| {_spread(s, 'pandas')} | {_n(s.get('pipeline_over_floor'))} | {_n(s.get('marginal_over_floor'))} "
             f"| {_n(s.get('pandas_over_pipeline'), 2)} | {inc} "
-            f"| {_n(s.get('pipeline_peak_rss_mib'), 0)} / {_n(s.get('floor_peak_rss_mib'), 0)} / "
+            f"| {_n(s.get('pipeline_peak_rss_mib'), 0)}{spill} / {_n(s.get('floor_peak_rss_mib'), 0)} / "
             f"{_n(s.get('pandas_peak_rss_mib'), 0)} | {agree} |"
         )
     return out
@@ -93,6 +100,27 @@ def code_note(results: dict) -> list[str]:
         return ["", f"All rows measured on the same pipeline code (fingerprint `{distinct[0]}`)."]
     detail = "; ".join(f"{name}: {', '.join(f'`{f}`' for f in fs)}" for name, fs in prints.items() if fs)
     return ["", f"**Rows measured on different pipeline code** (fingerprints {detail}): compare with care."]
+
+
+def workaround_note(results: dict) -> list[str]:
+    rows = [("tiny", results.get("tiny") or {})] + [(_lines(s["order_lines"]), s) for s in results["scales"]]
+    used = [(name, r["workarounds"]) for name, r in rows if r.get("workarounds")]
+    if not used:
+        return []
+    return ["", "Measured with non-default settings (a workaround, see below): " + "; ".join(f"{name}: {', '.join(w)}" for name, w in used) + "."]
+
+
+def failures(results: dict) -> list[str]:
+    out = []
+    for f in results.get("failures") or []:
+        errors = f.get("errors") or ["?"]
+        # The database's own message ("Not implemented Error: ...") says more than the wrappers.
+        message = next((e for e in errors if re.match(r"^[A-Z][A-Za-z ]* Error: ", e)), errors[-1])
+        out.append(
+            f"- {f['contender']} run `{f['tag']}` at {_lines(f['order_lines'])} lines ({f.get('at', '?')}) **failed**: "
+            f"`{message}`" + (f" ({f['note']})" if f.get("note") else "")
+        )
+    return ["", "Failed runs:", "", *out] if out else []
 
 
 def tiny_table(results: dict) -> list[str]:
@@ -188,6 +216,8 @@ def render(results: dict, source: Path) -> str:
         "",
         *main_table(results),
         *code_note(results),
+        *workaround_note(results),
+        *failures(results),
         "",
         *targets_table(results),
         "",

@@ -65,7 +65,19 @@ TARGETS_AT = 10_000_000
 
 
 class BenchError(RuntimeError):
-    pass
+    def __init__(self, message: str, record: dict | None = None):
+        super().__init__(message)
+        self.record = record or {}
+
+
+def error_lines(text: str, limit: int = 6) -> list[str]:
+    """The distinct error messages of a failed run's output, for the results file."""
+    seen: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if ("Error" in line or "error" in line or "FAILED" in line) and line not in seen and not line.startswith("File "):
+            seen.append(line[:300])
+    return seen[:limit]
 
 
 def log(message: str) -> None:
@@ -135,13 +147,18 @@ def machine_name() -> str:
 
 
 class Bench:
-    def __init__(self, work: Path, fmt: str, seed: int):
+    def __init__(self, work: Path, fmt: str, seed: int, baselines: tuple[str, ...] = ("floor", "pandas")):
         self.work = work
         self.fmt = fmt
         self.seed = seed
+        self.baselines = baselines
         env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
         env.update({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", "PYTHONUNBUFFERED": "1"})
         self.env = env
+        # Settings that differ from what a user gets by default, recorded with the figures.
+        self.workarounds: list[str] = [
+            f"{k}={env[k]}" for k in ("CCP_DUCKDB_MEMORY_LIMIT", "CCP_DUCKDB_THREADS", "CCP_DUCKDB_TEMP_DIR") if env.get(k)
+        ]
 
     # -- state of one scale: warehouse, published set, Dagster instance, logs
     def state(self, ds: DataSet) -> Path:
@@ -174,11 +191,18 @@ class Bench:
         env = self.pipeline_env(ds)
         out = state / "logs" / f"pipeline-{tag}.log"
         code = code_fingerprint()
-        m = measure.run([sys.executable, "-m", "pipelines.run"], env=env, cwd=ROOT, log=out)
+        spill = Path(env.get("CCP_DUCKDB_TEMP_DIR") or Path(env["CCP_WAREHOUSE"]).parent / "duckdb_tmp")
+        m = measure.run([sys.executable, "-m", "pipelines.run"], env=env, cwd=ROOT, log=out, watch_dir=spill)
         text = out.read_text(encoding="utf-8", errors="replace")
         found = RUN_LINE.findall(text)
         if m.exit_code or not found or found[-1][1] != "succeeded":
-            raise BenchError(f"pipeline run {tag} failed (exit {m.exit_code}); see {out}:\n{text[-3000:]}")
+            raise BenchError(
+                f"pipeline run {tag} failed (exit {m.exit_code}); see {out}:\n{text[-3000:]}",
+                {"contender": "pipeline", "tag": tag, "order_lines": ds.order_lines, "format": ds.fmt,
+                 "wall_s": round(m.wall_s, 3), "peak_rss_mib": round(m.peak_rss_mib, 1), "code": code,
+                 "peak_spill_mib": m.peak_dir_mib, "log": str(out), "errors": error_lines(text),
+                 "workarounds": list(self.workarounds), "at": datetime.now().isoformat(timespec="seconds")},
+            )
         run_id = found[-1][0]
         stats = subprocess.run(
             [sys.executable, "-m", "bench.dagster_stats", run_id], env=env, cwd=ROOT, capture_output=True, text=True
@@ -206,16 +230,21 @@ class Bench:
         if tiers_out:
             command += ["--tiers-out", str(tiers_out)]
         out = state / "logs" / f"{name}-{tag}.log"
-        m = measure.run(command, env=env, cwd=ROOT, log=out)
+        m = measure.run(command, env=env, cwd=ROOT, log=out, watch_dir=Path(env["CCP_DUCKDB_TEMP_DIR"]))
         text = out.read_text(encoding="utf-8", errors="replace")
         if m.exit_code:
-            raise BenchError(f"{name} run {tag} failed (exit {m.exit_code}); see {out}:\n{text[-3000:]}")
+            raise BenchError(
+                f"{name} run {tag} failed (exit {m.exit_code}); see {out}:\n{text[-3000:]}",
+                {"contender": name, "tag": tag, "order_lines": ds.order_lines, "format": ds.fmt,
+                 "wall_s": round(m.wall_s, 3), "peak_rss_mib": round(m.peak_rss_mib, 1), "log": str(out),
+                 "errors": error_lines(text), "at": datetime.now().isoformat(timespec="seconds")},
+            )
         info = json.loads([line for line in text.splitlines() if line.startswith("{")][-1])
         return {**m.to_dict(), "compute_s": info["compute_s"], "customers": info["customers"], "as_of_date": info["as_of_date"]}
 
     # -- the agreement check
     def tier_files(self, ds: DataSet) -> dict[str, Path]:
-        return {name: self.state(ds) / f"tiers-{name}.parquet" for name in ("floor", "pandas")}
+        return {name: self.state(ds) / f"tiers-{name}.parquet" for name in self.baselines}
 
     def agreement(self, ds: DataSet) -> dict:
         warehouse = Path(self.pipeline_env(ds)["CCP_WAREHOUSE"])
@@ -227,7 +256,7 @@ class Bench:
         return agreement
 
     def check(self, ds: DataSet) -> dict:
-        log(f"  check: pipeline, floor and pandas once each (warm-up, not timed) on {ds.order_lines:,} lines")
+        log(f"  check: pipeline, {', '.join(self.baselines) or 'no baseline'} once each (warm-up, not timed) on {ds.order_lines:,} lines")
         pipeline = self.pipeline(ds, "check")
         runs = {name: self.contender(name, ds, "check", tiers_out=path) for name, path in self.tier_files(ds).items()}
         agreement = self.agreement(ds)
@@ -255,7 +284,7 @@ def compare_tiers(warehouse: Path, tiers: dict[str, Path]) -> dict:
             s: dict(con.execute(f"SELECT pareto_tier, count(*) FROM t_{s} GROUP BY 1 ORDER BY 1").fetchall())
             for s in sides
         }
-        pairs = [("pipeline", "floor"), ("pipeline", "pandas"), ("floor", "pandas")]
+        pairs = [(a, b) for i, a in enumerate(sides) for b in sides[i + 1:]]
         disagreements, examples = {}, {}
         for a, b in pairs:
             query = f"""SELECT coalesce(x.customer_id, y.customer_id), x.pareto_tier, y.pareto_tier
@@ -267,7 +296,7 @@ def compare_tiers(warehouse: Path, tiers: dict[str, Path]) -> dict:
     finally:
         con.close()
     return {
-        "tiers_agree": all(n == 0 for n in disagreements.values()),
+        "tiers_agree": all(n == 0 for n in disagreements.values()) if disagreements else None,
         "tier_disagreements": disagreements,
         "disagreement_examples": examples,
         "customers_per_side": counts,
@@ -301,7 +330,7 @@ def stage_medians(runs: list[dict]) -> dict:
 def summarise(name: str, runs: list[dict]) -> dict:
     """Scalar fields `<name>_s`, `<name>_s_min`, `<name>_s_max`, `<name>_peak_rss_mib` (median)."""
     wall = spread([r["wall_s"] for r in runs])
-    rss = spread([r["peak_rss_mib"] for r in runs])
+    rss = spread([r["peak_rss_mib"] for r in runs])  # None when not measured
     return {
         f"{name}_s": wall["median"],
         f"{name}_s_min": wall["min"],
@@ -343,19 +372,17 @@ def targets(scale: dict) -> dict:
 def timed_rounds(bench: Bench, ds: DataSet, repeats: int, check: bool = False) -> tuple[dict[str, list[dict]], dict]:
     """REPEATS rounds of pipeline, floor, pandas. With `check` (no warm-up run), the
     agreement check is made on the outputs of round 1, before round 2 starts."""
-    runs: dict[str, list[dict]] = {"pipeline": [], "floor": [], "pandas": []}
+    runs: dict[str, list[dict]] = {"pipeline": [], **{name: [] for name in bench.baselines}}
     agreement: dict = {}
     tiers = bench.tier_files(ds)
     for i in range(1, repeats + 1):
         first = check and i == 1
         runs["pipeline"].append(bench.pipeline(ds, f"r{i}"))
-        runs["floor"].append(bench.contender("floor", ds, f"r{i}", tiers_out=tiers["floor"] if first else None))
-        runs["pandas"].append(bench.contender("pandas", ds, f"r{i}", tiers_out=tiers["pandas"] if first else None))
+        for name in bench.baselines:
+            runs[name].append(bench.contender(name, ds, f"r{i}", tiers_out=tiers[name] if first else None))
         log(
-            f"  round {i}/{repeats}: pipeline {runs['pipeline'][-1]['wall_s']:.1f} s "
-            f"({runs['pipeline'][-1]['peak_rss_mib']:.0f} MiB), floor {runs['floor'][-1]['wall_s']:.1f} s "
-            f"({runs['floor'][-1]['peak_rss_mib']:.0f} MiB), pandas {runs['pandas'][-1]['wall_s']:.1f} s "
-            f"({runs['pandas'][-1]['peak_rss_mib']:.0f} MiB)"
+            f"  round {i}/{repeats}: "
+            + ", ".join(f"{n} {rs[-1]['wall_s']:.1f} s ({rs[-1]['peak_rss_mib']:.0f} MiB)" for n, rs in runs.items())
         )
         if first:
             agreement = bench.agreement(ds)
@@ -402,19 +429,20 @@ def measure_scale(bench: Bench, lines: int, repeats: int, incremental: bool, war
         runs, agreement = timed_rounds(bench, ds, repeats, check=True)
     scale: dict = {
         "order_lines": lines,
-        "customers": agreement["customers_per_side"]["pipeline"],
+        "customers": agreement.get("customers_per_side", {}).get("pipeline"),
         "format": bench.fmt,
         "landing_mib": round(ds.size_mib, 1),
         "repeats": repeats,
         "warmup_run": warmup,
         "measured_at": datetime.now().isoformat(timespec="seconds"),
     }
-    for name, rs in runs.items():
-        scale.update(summarise(name, rs))
+    for name in ("pipeline", "floor", "pandas"):
+        scale.update(summarise(name, runs.get(name, [])))
     scale["pipeline_over_floor"] = ratio(scale["pipeline_s"], scale["floor_s"])
     scale["pandas_over_pipeline"] = ratio(scale["pandas_s"], scale["pipeline_s"])
     scale["stages_s"] = stage_medians(runs["pipeline"])
-    scale["compute_s"] = {n: spread([r["compute_s"] for r in runs[n]]) for n in ("floor", "pandas")}
+    scale["pipeline_peak_spill_mib"] = spread([r.get("peak_dir_mib") for r in runs["pipeline"]])["max"]
+    scale["compute_s"] = {n: spread([r["compute_s"] for r in runs[n]]) for n in bench.baselines}
     scale["incremental_s"] = None
     if incremental:
         inc, extra = incremental_rounds(bench, ds, repeats)
@@ -428,8 +456,9 @@ def measure_scale(bench: Bench, lines: int, repeats: int, incremental: bool, war
         }  # fmt: skip
         scale["incremental_stages_s"] = stage_medians(inc)
         runs["incremental"] = inc
-    scale.update({k: agreement[k] for k in ("tiers_agree", "tier_disagreements", "disagreement_examples", "as_of_dates", "tier_counts")})
-    scale["warmup_s"] = agreement["warmup"]
+    scale.update({k: agreement.get(k) for k in ("tiers_agree", "tier_disagreements", "disagreement_examples", "as_of_dates", "tier_counts")})
+    scale["warmup_s"] = agreement.get("warmup")
+    scale["workarounds"] = list(bench.workarounds)
     scale["code_fingerprints"] = sorted({r["code"] for r in runs["pipeline"] + runs.get("incremental", [])})
     scale["code_changed"] = len(scale["code_fingerprints"]) > 1 or any(
         r.get("code_changed_during_run") for r in runs["pipeline"] + runs.get("incremental", [])
@@ -445,10 +474,11 @@ def measure_tiny(bench: Bench, lines: int, repeats: int) -> dict:
     agreement = bench.check(ds)
     runs, _ = timed_rounds(bench, ds, repeats)
     tiny = {"order_lines": lines, "customers": agreement["customers_per_side"]["pipeline"], "repeats": repeats}
-    for name, rs in runs.items():
-        tiny.update(summarise(name, rs))
+    for name in ("pipeline", "floor", "pandas"):
+        tiny.update(summarise(name, runs.get(name, [])))
     tiny["stages_s"] = stage_medians(runs["pipeline"])
     tiny["code_fingerprints"] = sorted({r["code"] for r in runs["pipeline"]})
+    tiny["workarounds"] = list(bench.workarounds)
     tiny["tiers_agree"] = agreement["tiers_agree"]
     tiny["tier_disagreements"] = agreement["tier_disagreements"]
     log("  start-up probes (interpreter, imports, definitions, dbt CLI) ...")
@@ -501,6 +531,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, help="results file (default bench/results/<date>-<machine>.json)")
     parser.add_argument("--no-incremental", action="store_true", help="skip the incremental run")
     parser.add_argument(
+        "--baselines",
+        default=os.environ.get("BENCH_BASELINES", "floor,pandas"),
+        help="baselines to run beside the pipeline (comma-separated; empty: the pipeline alone, e.g. at 100M)",
+    )
+    parser.add_argument(
         "--no-warmup",
         action="store_true",
         default=os.environ.get("BENCH_WARMUP", "1") == "0",
@@ -532,7 +567,11 @@ def main(argv: list[str] | None = None) -> int:
             },
         }
     )
-    bench = Bench(args.work.resolve(), args.format, args.seed)
+    baselines = tuple(b for b in (x.strip() for x in args.baselines.split(",")) if b)
+    unknown = set(baselines) - {"floor", "pandas"}
+    if unknown:
+        parser.error(f"unknown baselines {sorted(unknown)}")
+    bench = Bench(args.work.resolve(), args.format, args.seed, baselines)
     log(f"results -> {path}; scales {scales}, {args.repeats} repeats, {args.format}, work {bench.work}")
     started = time.perf_counter()
     try:
@@ -554,6 +593,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"incremental {scale['incremental_s']}"
             )
     except BenchError as exc:
+        if exc.record:
+            results.setdefault("failures", []).append(exc.record)
+            save(results, path)
         print(f"\nbenchmark failed: {exc}", file=sys.stderr)
         return 1
     finally:
