@@ -116,9 +116,18 @@ def failures(results: dict) -> list[str]:
         errors = f.get("errors") or ["?"]
         # The database's own message ("Not implemented Error: ...") says more than the wrappers.
         message = next((e for e in errors if re.match(r"^[A-Z][A-Za-z ]* Error: ", e)), errors[-1])
+        facts = [f"{f.get('format', 'csv')}"]
+        if f.get("workarounds"):
+            facts.append(", ".join(f["workarounds"]))
+        if f.get("wall_s") is not None:
+            facts.append(f"after {_n(f['wall_s'])} s")
+        if f.get("peak_rss_mib") is not None:
+            facts.append(f"peak {_n(f['peak_rss_mib'], 0)} MiB")
+        if f.get("peak_spill_mib"):
+            facts.append(f"spilled {_n(f['peak_spill_mib'], 0)} MiB")
         out.append(
-            f"- {f['contender']} run `{f['tag']}` at {_lines(f['order_lines'])} lines ({f.get('at', '?')}) **failed**: "
-            f"`{message}`" + (f" ({f['note']})" if f.get("note") else "")
+            f"- {f['contender']} run `{f['tag']}` at {_lines(f['order_lines'])} lines ({'; '.join(facts)}; "
+            f"{f.get('at', '?')}) **failed**: `{message}`" + (f" — {f['note']}" if f.get("note") else "")
         )
     return ["", "Failed runs:", "", *out] if out else []
 

@@ -4,7 +4,11 @@
 
 Environment overrides: SCALES, REPEATS, BENCH_FORMAT (csv|parquet), BENCH_TINY_LINES,
 BENCH_WORK (work folder, default bench/work), BENCH_MACHINE (name in the results file),
-BENCH_WARMUP=0 (same as --no-warmup).
+BENCH_WARMUP=0 (same as --no-warmup), BENCH_BASELINES (same as --baselines; empty: the
+pipeline alone, e.g. for the 100M memory-bounded run). CCP_DUCKDB_MEMORY_LIMIT, _THREADS
+and _TEMP_DIR reach the pipeline and the floor alike and are recorded with the figures
+(`workarounds`: settings that differ from a user's defaults). A failed run is recorded
+under `failures` in the results file and stops the benchmark.
 
 For each scale (order lines of the demo generator, about one customer per 40 lines):
 
