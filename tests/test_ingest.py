@@ -209,3 +209,59 @@ def test_parquet_batches_load_like_csv(con, landing, tmp_path):
 
     assert (report.rows_loaded, report.rows_quarantined) == (1, 1)
     assert con.execute(f"SELECT row_number, column_name FROM {QUARANTINE}").fetchall() == [(2, "currency")]
+
+
+def test_a_file_that_breaks_past_its_header_is_rejected_alone(con, landing):
+    # New files load together in one statement; a file that the reader only fails on
+    # far into its body must still be named on its own, with the good files loaded.
+    folder = orders_dir(landing)
+    write_csv(folder / "2025-01.csv", ORDER_HEADER, [order("O1")])
+    good_rows = "".join(f"B{i},C1,2025-02-01 09:00:00,web,CNY,completed,\n" for i in range(30_000))
+    (folder / "2025-02.csv").write_bytes(
+        (",".join(ORDER_HEADER) + "\n" + good_rows).encode()
+        + "O9,Café,2025-02-05 10:00:00,web,CNY,completed,\n".encode("latin-1")
+    )
+    write_csv(folder / "2025-03.csv", ORDER_HEADER, [order("O3", at="2025-03-01 09:00:00")])
+
+    report = ingest_table(con, ORDERS, landing, TODAY)
+
+    assert [f.status for f in report.files] == ["loaded", "rejected", "loaded"]
+    assert report.files[1].detail.startswith("sales/orders/2025-02.csv: cannot be read")
+    assert con.execute("SELECT order_id FROM raw.orders ORDER BY 1").fetchall() == [("O1",), ("O3",)]
+    assert [r[0] for r in ledger(con)] == ["sales/orders/2025-01.csv", "sales/orders/2025-03.csv"]
+
+
+def test_the_same_content_twice_in_one_landing_is_loaded_once(con, landing):
+    first = write_csv(orders_dir(landing) / "2025-01.csv", ORDER_HEADER, [order("O1"), order("O2")])
+    (orders_dir(landing) / "2025-01-again.csv").write_bytes(first.read_bytes())
+
+    report = ingest_table(con, ORDERS, landing, TODAY)
+
+    assert [(f.file.split("/")[-1], f.status, f.rows_loaded) for f in report.files] == [
+        ("2025-01-again.csv", "loaded", 2),
+        ("2025-01.csv", "skipped", 0),
+    ]
+    assert report.files[1].detail == "same content as sales/orders/2025-01-again.csv, already loaded"
+    assert con.execute("SELECT count(*) FROM raw.orders").fetchone()[0] == 2
+
+
+def test_rows_of_files_loaded_together_keep_their_own_file_and_line(con, landing):
+    # Duplicate keys are per batch: the same key in two files loaded at once is a
+    # restatement, not a duplicate, and each row keeps its own line number.
+    write_csv(orders_dir(landing) / "2025-01.csv", ORDER_HEADER, [order("O1"), order("O2"), order("O2")])
+    write_csv(orders_dir(landing) / "2025-02.csv", ORDER_HEADER, [order("O9"), order("O1", channel="store")])
+
+    report = ingest_table(con, ORDERS, landing, TODAY)
+
+    assert [(f.rows_read, f.rows_loaded, f.rows_quarantined) for f in report.files] == [(3, 1, 2), (2, 2, 0)]
+    assert con.execute(
+        "SELECT order_id, channel, _batch, _row_number FROM raw.orders ORDER BY _batch, _row_number"
+    ).fetchall() == [
+        ("O1", "web", "2025-01.csv", 2),
+        ("O9", "web", "2025-02.csv", 2),
+        ("O1", "store", "2025-02.csv", 3),
+    ]
+    assert con.execute(f"SELECT file, row_number FROM {QUARANTINE} ORDER BY row_number").fetchall() == [
+        ("sales/orders/2025-01.csv", 3),
+        ("sales/orders/2025-01.csv", 4),
+    ]

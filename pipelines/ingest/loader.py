@@ -1,8 +1,11 @@
 """Load landed files into the raw schema of the warehouse.
 
-Every file is one batch, loaded whole or not at all, in one transaction:
+Every file is one batch, loaded whole or not at all. All new files of a table are
+read, checked and loaded together in one transaction (one parallel scan, not a
+statement per file); should the reader fail on one of them, each file is loaded on
+its own so that only the bad one is held back:
 
-* a file that cannot be read, or lacks a contract column, raises `FileRejected`
+* a file that cannot be read, or lacks a contract column, is rejected (`FileRejected`)
   naming the file, the column and the problem; nothing of it is loaded;
 * each row is cast and checked in SQL (DuckDB's readers, no Python row loop); rows
   that break a rule of their own go to `raw.quarantine` with file, row and reason,
@@ -167,21 +170,33 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_landed(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: Table) -> None:
-    """Read the file as text into the temp table `landed`, with its row numbers.
-
-    CSV rows are numbered as lines of the file (the header is line 1), Parquet rows
-    from 1. Every contract column must be in the header; extra columns are ignored.
-    """
+def _source(path: Path) -> tuple[str, str]:
+    """The DuckDB table function reading a landed file as text, and its row-number
+    expression: CSV rows are numbered as lines of the file (the header is line 1),
+    Parquet rows from 1."""
     if path.suffix.lower() == ".csv":
         source = (
             f"read_csv({_lit(str(path))}, header = true, all_varchar = true, delim = ',', "
             "quote = '\"', escape = '\"', encoding = 'utf-8') WITH ORDINALITY"
         )
-        row_number = "ordinality + 1"
-    else:
-        source = f"read_parquet({_lit(str(path))}, file_row_number = true)"
-        row_number = "file_row_number + 1"
+        return source, "ordinality + 1"
+    return f"read_parquet({_lit(str(path))}, file_row_number = true)", "file_row_number + 1"
+
+
+@dataclass(frozen=True)
+class _Landed:
+    """A new landed file whose header holds every contract column."""
+
+    path: Path
+    label: str
+    size: int
+    sha: str
+    header: dict[str, str]  # contract column name -> the file's own spelling
+
+
+def _read_header(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: Table) -> dict[str, str]:
+    """Map each contract column to its spelling in the file; extra columns are ignored."""
+    source, _ = _source(path)
     try:
         present = {
             row[0].strip().lower(): row[0]
@@ -194,16 +209,19 @@ def _read_landed(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: 
             raise FileRejected(
                 label, "required column is missing from the header", column=column.name
             )
+    return {c.name: present[c.name] for c in table.columns}
+
+
+def _read_text(landed: _Landed, table: Table) -> str:
+    """A SELECT of one file's contract columns as text, with its label and row numbers."""
+    source, row_number = _source(landed.path)
     selected = ", ".join(
-        f"CAST({_q(present[c.name])} AS VARCHAR) AS {_q(c.name)}" for c in table.columns
+        f"CAST({_q(landed.header[c.name])} AS VARCHAR) AS {_q(c.name)}" for c in table.columns
     )
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE landed AS "
-            f"SELECT {selected}, {row_number} AS _row_number FROM {source}"
-        )
-    except duckdb.Error as exc:
-        raise FileRejected(label, f"cannot be read: {_first_line(exc)}") from exc
+    return (
+        f"SELECT {_lit(landed.label)} AS _file, {_lit(landed.path.name)} AS _batch, "
+        f"{selected}, {row_number} AS _row_number FROM {source}"
+    )
 
 
 def _first_line(exc: Exception) -> str:
@@ -216,7 +234,8 @@ def _typed(column: Column) -> str:
         return f"NULLIF({raw}, '')"
     if column.kind == contract.CURRENCY:
         return f"NULLIF(TRIM({raw}), '')"
-    return f"TRY_CAST(NULLIF(TRIM({raw}), '') AS {_SQL_TYPES[column.kind]})"
+    # DuckDB's casts from text skip surrounding blanks and give NULL for a blank value.
+    return f"TRY_CAST({raw} AS {_SQL_TYPES[column.kind]})"
 
 
 def _problems(column: Column, today: date) -> list[str]:
@@ -259,8 +278,10 @@ def _problems(column: Column, today: date) -> list[str]:
     return [f"CASE WHEN {cond} THEN {reason} END" for cond, reason in checks]
 
 
-def _check_rows(con: duckdb.DuckDBPyConnection, table: Table, today: date) -> None:
-    """Cast every column and collect each row's reasons into the temp table `checked`."""
+def _checked(table: Table, today: date, text_rows: str) -> str:
+    """A SELECT that casts every column of `text_rows` and gives each row its reasons
+    (empty when the row is good), the first column at fault and, for bad rows only,
+    the record as landed."""
     reasons: list[str] = []
     first_column: list[str] = []
     for column in table.columns:
@@ -268,103 +289,140 @@ def _check_rows(con: duckdb.DuckDBPyConnection, table: Table, today: date) -> No
             reasons.append(problem)
             first_column.append(f"CASE WHEN ({problem}) IS NOT NULL THEN {_lit(column.name)} END")
     key_columns = [c for c in table.columns if c.name in table.key]
-    key_typed = ", ".join(_typed(c) for c in key_columns)
-    duplicated = " AND ".join(
-        [f"{_typed(c)} IS NOT NULL" for c in key_columns]
-        + [f"count(*) OVER (PARTITION BY {key_typed}) > 1"]
-    )
+    key_typed = ", ".join(f"{_typed(c)} AS {_q('k_' + c.name)}" for c in key_columns)
     key_names = ", ".join(table.key)
+    # A key twice in one batch is ambiguous; the same key in two batches is a
+    # restatement. Counted by a grouping first: cheaper than a window over whole rows.
+    duplicated = "duplicates._file IS NOT NULL"
     reasons.append(
         f"CASE WHEN {duplicated} THEN {_lit('duplicate key (' + key_names + ') in this batch')} END"
     )
     first_column.append(f"CASE WHEN {duplicated} THEN {_lit(table.key[0])} END")
     typed = ", ".join(f"{_typed(c)} AS {_q('t_' + c.name)}" for c in table.columns)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE checked AS
-        SELECT
-            landed.*,
-            {typed},
-            concat_ws('; ', {', '.join(reasons)}) AS _reason,
-            coalesce({', '.join(first_column)}) AS _column
-        FROM landed
-        """
+    typed_names = ", ".join(_q("t_" + c.name) for c in table.columns)
+    record = ", ".join(f"{_lit(c.name)}: {_q(c.name)}" for c in table.columns)
+    joined = " AND ".join(
+        ["duplicates._file = text_rows._file"]
+        + [f"duplicates.{_q('k_' + c.name)} = {_typed(c)}" for c in key_columns]
     )
-
-
-def load_file(
-    con: duckdb.DuckDBPyConnection,
-    table: Table,
-    path: Path,
-    label: str,
-    today: date,
-) -> FileResult:
-    """Load one landed file in one transaction; see the module docstring for the rules."""
-    size = path.stat().st_size
-    sha = _sha256(path)
-    known = con.execute(
-        f"SELECT file, sha256 FROM {LEDGER} WHERE table_name = ? AND (file = ? OR sha256 = ?)",
-        [table.name, label, sha],
-    ).fetchall()
-    for file, known_sha in known:
-        if known_sha == sha:
-            detail = "already loaded" if file == label else f"same content as {file}, already loaded"
-            return FileResult(label, "skipped", detail=detail)
-    if known:
-        raise FileRejected(
-            label,
-            "its content changed after it was loaded; landed files are immutable, "
-            "land the correction as a new batch",
+    not_null = " AND ".join(f"{_q('k_' + c.name)} IS NOT NULL" for c in key_columns)
+    return f"""
+        WITH text_rows AS NOT MATERIALIZED ({text_rows}),
+        duplicates AS (
+            SELECT * FROM (SELECT _file, {key_typed} FROM text_rows)
+            WHERE {not_null}
+            GROUP BY ALL HAVING count(*) > 1
         )
+        SELECT
+            _file, _batch, _row_number, {typed_names}, _reason, _column,
+            CASE WHEN _reason <> '' THEN to_json({{{record}}}) END AS _record
+        FROM (
+            SELECT
+                text_rows.*,
+                {typed},
+                concat_ws('; ', {', '.join(reasons)}) AS _reason,
+                coalesce({', '.join(first_column)}) AS _column
+            FROM text_rows LEFT JOIN duplicates ON {joined}
+        )
+    """
 
-    batch = path.name
+
+def _load(con: duckdb.DuckDBPyConnection, table: Table, files: list[_Landed], today: date) -> list[FileResult]:
+    """Load files in one transaction and one pass: every file, or none of them."""
     now = datetime.now().replace(microsecond=0)
+    text_rows = "\nUNION ALL\n".join(_read_text(f, table) for f in files)
+    columns = ", ".join(_q(c.name) for c in table.columns)
+    typed = ", ".join(_q("t_" + c.name) for c in table.columns)
     con.execute("BEGIN TRANSACTION")
     try:
-        _read_landed(con, path, label, table)
-        _check_rows(con, table, today)
-        columns = ", ".join(_q(c.name) for c in table.columns)
-        typed = ", ".join(_q("t_" + c.name) for c in table.columns)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {_checked(table, today, text_rows)}")
         con.execute(
             f"""INSERT INTO {RAW_SCHEMA}.{_q(table.name)} ({columns}, _batch, _file, _row_number, _loaded_at)
-            SELECT {typed}, ?, ?, _row_number, ? FROM checked WHERE _reason = ''""",
-            [batch, label, now],
+            SELECT {typed}, _batch, _file, _row_number, ? FROM checked WHERE _reason = ''""",
+            [now],
         )
-        record = ", ".join(f"{_lit(c.name)}: {_q(c.name)}" for c in table.columns)
         con.execute(
             f"""INSERT INTO {QUARANTINE}
-            SELECT ?, ?, ?, _row_number, _column, _reason, to_json({{{record}}}), ?
+            SELECT ?, _file, _batch, _row_number, _column, _reason, _record, ?
             FROM checked WHERE _reason <> ''""",
-            [table.name, label, batch, now],
+            [table.name, now],
         )
-        read, quarantined = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE _reason <> '') FROM checked"
-        ).fetchone()
-        loaded = read - quarantined
-        con.execute(
-            f"INSERT INTO {LEDGER} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [table.name, label, batch, size, sha, read, loaded, quarantined, now],
-        )
+        counts = {
+            file: (read, quarantined)
+            for file, read, quarantined in con.execute(
+                "SELECT _file, count(*), count(*) FILTER (WHERE _reason <> '') FROM checked GROUP BY _file"
+            ).fetchall()
+        }
+        results = []
+        for f in files:
+            read, quarantined = counts.get(f.label, (0, 0))
+            con.execute(
+                f"INSERT INTO {LEDGER} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [table.name, f.label, f.path.name, f.size, f.sha, read, read - quarantined, quarantined, now],
+            )
+            results.append(FileResult(f.label, "loaded", read, read - quarantined, quarantined))
         con.execute("DROP TABLE checked")
-        con.execute("DROP TABLE landed")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return FileResult(label, "loaded", read, loaded, quarantined)
+    return results
 
 
 def ingest_table(
     con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, today: date
 ) -> TableReport:
-    """Load every new landed file of one table. A rejected file does not stop the
-    others (batches are independent); the caller decides how to report rejections."""
+    """Load every new landed file of one table; see the module docstring for the rules.
+
+    All new files go in one statement, read in parallel. Should that fail (a file
+    that breaks the reader part-way), each file is tried on its own, so the bad one
+    is named and rejected and the others still load. A rejected file does not stop
+    the others (batches are independent); the caller decides how to report it.
+    """
     ensure_raw_schema(con)
-    report = TableReport(table)
+    known = dict(
+        con.execute(f"SELECT sha256, file FROM {LEDGER} WHERE table_name = ?", [table.name]).fetchall()
+    )
+    known_files = set(known.values())
+    results: dict[str, FileResult] = {}
+    new: list[_Landed] = []
     for path in landed_files(landing_dir, table):
         label = str(path.relative_to(landing_dir))
+        sha = _sha256(path)
+        if sha in known:
+            first = known[sha]
+            detail = "already loaded" if first == label else f"same content as {first}, already loaded"
+            results[label] = FileResult(label, "skipped", detail=detail)
+            continue
+        if label in known_files:
+            problem = FileRejected(
+                label,
+                "its content changed after it was loaded; landed files are immutable, "
+                "land the correction as a new batch",
+            )
+            results[label] = FileResult(label, "rejected", detail=str(problem))
+            continue
         try:
-            report.files.append(load_file(con, table, path, label, today))
+            header = _read_header(con, path, label, table)
         except FileRejected as exc:
-            report.files.append(FileResult(label, "rejected", detail=str(exc)))
+            results[label] = FileResult(label, "rejected", detail=str(exc))
+            continue
+        known[sha] = label
+        new.append(_Landed(path, label, path.stat().st_size, sha, header))
+
+    if new:
+        try:
+            loaded = _load(con, table, new, today)
+        except duckdb.Error:
+            loaded = []
+            for landed in new:
+                try:
+                    loaded += _load(con, table, [landed], today)
+                except duckdb.Error as exc:
+                    problem = FileRejected(landed.label, f"cannot be read: {_first_line(exc)}")
+                    results[landed.label] = FileResult(landed.label, "rejected", detail=str(problem))
+        results.update((r.file, r) for r in loaded)
+
+    report = TableReport(table)
+    report.files = [results[label] for label in sorted(results, key=lambda lbl: Path(lbl).name)]
     return report
