@@ -43,12 +43,18 @@ def _instance() -> dg.DagsterInstance:
 
 
 def run_refresh(
-    settings: Settings, as_of_date: str | None = None, log_level: str = "WARNING"
+    settings: Settings,
+    as_of_date: str | None = None,
+    log_level: str = "WARNING",
+    full_refresh: bool = False,
 ) -> dg.ExecuteInProcessResult:
     from pipelines.definitions import defs
 
     job = defs().resolve_job_def(REFRESH_JOB)
     run_config = as_of_run_config(as_of_date) if as_of_date else {}
+    if full_refresh:
+        parameters = run_config.setdefault("resources", {}).setdefault("run_parameters", {})
+        parameters.setdefault("config", {})["full_refresh"] = True
     # Step logs go to the run's record (see `make dev`); the terminal gets the summary.
     run_config["loggers"] = {"console": {"config": {"log_level": log_level}}}
     with _instance() as instance:
@@ -89,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         help="size of the demo data generated when the landing folder is empty",
     )
     parser.add_argument("--verbose", action="store_true", help="show dbt's output as it runs")
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental staging models from every raw row",
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     started = time.perf_counter()
@@ -99,7 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     with log_file.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(
         sys.stdout if args.verbose else log
     ):
-        result = run_refresh(settings, args.as_of_date, log_level=os.environ.get("CCP_LOG_LEVEL") or "WARNING")
+        result = run_refresh(
+            settings,
+            args.as_of_date,
+            log_level=os.environ.get("CCP_LOG_LEVEL") or "WARNING",
+            full_refresh=args.full_refresh,
+        )
     print(summary(settings))
     print("\n".join(["", *gate_summary(settings, result.run_id), "", *publish_summary(settings, result.run_id)]))
     elapsed = time.perf_counter() - started

@@ -45,6 +45,13 @@ class RunParameters(dg.ConfigurableResource):
         default_factory=dict,
         description="dbt vars to override for this run, e.g. {min_churn_days: '120'}.",
     )
+    full_refresh: bool = Field(
+        default=False,
+        description=(
+            "Rebuild the incremental staging models from every raw row instead of only "
+            "the rows loaded since their last run."
+        ),
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "RunParameters":
@@ -88,11 +95,11 @@ def _build_stage(project: DbtProject, name: str, select: str) -> dg.AssetsDefini
         run_vars = run_parameters.dbt_vars()
         context.log.info(f"dbt vars: {json.dumps(run_vars, sort_keys=True)}")
         with dbt_environment(settings):
-            invocation = dbt.cli(
-                ["build", "--no-version-check", "--exclude-resource-type", "unit_test",
-                 "--vars", json.dumps(run_vars)],
-                context=context,
-            )
+            args = ["build", "--no-version-check", "--exclude-resource-type", "unit_test",
+                    "--vars", json.dumps(run_vars)]
+            if run_parameters.full_refresh:
+                args.append("--full-refresh")
+            invocation = dbt.cli(args, context=context)
         yield from invocation.stream()
 
     return dbt_stage

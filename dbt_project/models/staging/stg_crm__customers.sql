@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['customer_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 source as (
-    {{ latest_batch(source('crm', 'customers'), ['customer_id']) }}
+    {{ latest_batch(source('crm', 'customers'), ['customer_id'], incremental=true) }}
 ),
 
 final as (
@@ -21,8 +30,9 @@ final as (
         phone,
         email,
         birthday,
-        _batch as batch
+        _batch as batch,
+        _loaded_at as loaded_at
     from source
 )
 
-select * from final
+{{ keep_latest('final', ['customer_id']) }}

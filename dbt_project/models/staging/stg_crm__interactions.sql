@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['interaction_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 source as (
-    {{ latest_batch(source('crm', 'interactions'), ['interaction_id']) }}
+    {{ latest_batch(source('crm', 'interactions'), ['interaction_id'], incremental=true) }}
 ),
 
 final as (
@@ -12,8 +21,9 @@ final as (
         cast(occurred_at as date) as occurred_on,
         channel,
         interaction_type,
-        _batch as batch
+        _batch as batch,
+        _loaded_at as loaded_at
     from source
 )
 
-select * from final
+{{ keep_latest('final', ['interaction_id']) }}

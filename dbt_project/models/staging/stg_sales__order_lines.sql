@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['order_id', 'line_number'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 source as (
-    {{ latest_batch(source('sales', 'order_lines'), ['order_id', 'line_number']) }}
+    {{ latest_batch(source('sales', 'order_lines'), ['order_id', 'line_number'], incremental=true) }}
 ),
 
 final as (
@@ -14,8 +23,9 @@ final as (
         unit_price,
         discount_amount,
         unit_cost,
-        _batch as batch
+        _batch as batch,
+        _loaded_at as loaded_at
     from source
 )
 
-select * from final
+{{ keep_latest('final', ['order_id', 'line_number']) }}

@@ -1,7 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['return_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 source as (
-    {{ latest_batch(source('sales', 'returns'), ['return_id']) }}
+    {{ latest_batch(source('sales', 'returns'), ['return_id'], incremental=true) }}
 ),
 
 final as (
@@ -13,8 +22,9 @@ final as (
         cast(returned_at as date) as return_date,
         quantity,
         refund_amount,
-        _batch as batch
+        _batch as batch,
+        _loaded_at as loaded_at
     from source
 )
 
-select * from final
+{{ keep_latest('final', ['return_id']) }}
