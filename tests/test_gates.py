@@ -90,3 +90,38 @@ def test_validation_runs_in_the_database_with_exact_counts_and_releases_the_file
     assert (tmp_path / "docs" / "index.html").exists()
     # GX let go of the file: a writer can open it.
     duckdb.connect(str(planted)).close()
+
+
+def test_a_summary_query_suite_is_validated_on_its_rows_and_reported(planted, tmp_path):
+    # Orphan-style summary: one row per kind with a share; the gate fails on the kind
+    # above its limit and the report carries every row, the non-blocking one included.
+    definition = {
+        "name": "planted.orphans",
+        "meta": {
+            "asset": "sales/orders",
+            "report": True,
+            "query": "SELECT 'orders for unknown customers' AS kind, count(*) FILTER (WHERE c.customer_id IS NULL "
+                     "AND o.customer_id IS NOT NULL) AS orphans, count(*) AS total, "
+                     "count(*) FILTER (WHERE c.customer_id IS NULL AND o.customer_id IS NOT NULL) / count(*) AS share "
+                     "FROM sales.orders AS o LEFT JOIN sales.customers AS c ON o.customer_id = c.customer_id "
+                     "UNION ALL SELECT 'not checked', 3, 10, NULL",
+        },
+        "expectations": [
+            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "share", "min_value": 0, "max_value": 0.05}},
+        ],
+    }
+    suite_file = tmp_path / "orphans.json"
+    suite_file.write_text(json.dumps(definition))
+    suite = load_suite(suite_file, "planted", Settings.from_env({}))
+
+    [outcome] = validate_suites(planted, [suite])
+
+    # Customers C45..C49 are unknown: 5 of 50 ids, 1,000 of the 10,000 orders but the 10 null ones.
+    unknown = sum(1 for i in range(10000) if i % 1000 != 7 and i % 50 >= 45)
+    assert not outcome.success
+    [share] = outcome.expectations
+    assert (share.column, share.unexpected_count) == ("share", 1)
+    assert outcome.report == [
+        {"kind": "orders for unknown customers", "orphans": unknown, "total": 10000, "share": unknown / 10000},
+        {"kind": "not checked", "orphans": 3, "total": 10, "share": None},
+    ]

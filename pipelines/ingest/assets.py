@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from pipelines.checks.validate import warm_up
 from pipelines.ingest.contract import TABLES, Table
 from pipelines.ingest.loader import QUARANTINE, TableReport, ingest_table
 from pipelines.settings import Settings
@@ -54,6 +55,8 @@ def build_ingest_asset(table: Table) -> dg.AssetsDefinition:
         tags={"source": table.source},
     )
     def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        # The raw gate runs next in this process: let it find GX imported.
+        warm_up()
         settings = Settings.from_env()
         today = datetime.now(ZoneInfo(settings.timezone)).date()
         with warehouse.connect() as con:
