@@ -137,7 +137,7 @@ def test_the_marts_match_an_independent_implementation_of_the_rules(refreshed):
             "FROM marts.customer_value"
         ).df().set_index("customer_id")
     assert sorted(actual.index) == sorted(expected.index)
-    joined = actual.join(expected, rsuffix="_expected")
+    joined = actual.merge(expected, left_index=True, right_index=True, suffixes=("", "_expected"))
     for column in columns:
         ours, theirs = joined[column], joined[f"{column}_expected"]
         same = (ours.astype(str) == theirs.astype(str)) | (ours.isna() & theirs.isna())
