@@ -114,6 +114,18 @@ class Settings:
             expectations_dir=_path(env, "CCP_EXPECTATIONS_DIR", str(EXPECTATIONS_DIR)),
         )
 
+    def duckdb_config(self, purpose: str = "pipeline") -> dict[str, str | int]:
+        """DuckDB limits for a connection of our own outside the warehouse (e.g. the
+        publish copy); each purpose spills to its own folder, since DuckDB instances
+        must not share temporary files."""
+        temp_dir = self.duckdb_temp_dir / purpose
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "memory_limit": self.duckdb_memory_limit,
+            "threads": self.duckdb_threads,
+            "temp_directory": str(temp_dir),
+        }
+
     def dbt_env(self) -> dict[str, str]:
         """What the dbt subprocess needs to find the warehouse (profiles.yml reads these)."""
         return {

@@ -46,6 +46,7 @@ def published_marts(
         run_id=context.run.run_id,
         as_of_date=as_of.isoformat() if as_of else run_parameters.as_of_date or None,
         gates=gates,
+        duckdb_config=settings.duckdb_config("publish"),
     )
     tables = release.manifest["tables"]
     return dg.MaterializeResult(

@@ -76,10 +76,14 @@ def table_checksum(con: duckdb.DuckDBPyConnection, relation: str) -> str:
 
 
 def _write_release(
-    warehouse: Path, folder: Path, schema: str, tables: dict[str, tuple[str, ...]]
+    warehouse: Path,
+    folder: Path,
+    schema: str,
+    tables: dict[str, tuple[str, ...]],
+    duckdb_config: dict[str, str | int],
 ) -> dict[str, dict]:
     (folder / PARQUET).mkdir(parents=True)
-    con = duckdb.connect()
+    con = duckdb.connect(config=dict(duckdb_config))
     try:
         con.execute(f"ATTACH {_lit(str(warehouse))} AS warehouse (READ_ONLY)")
         con.execute(
@@ -183,8 +187,13 @@ def publish(
     schema: str = "marts",
     tables: dict[str, tuple[str, ...]] | None = None,
     keep: int = KEEP_RELEASES,
+    duckdb_config: dict[str, str | int] | None = None,
 ) -> Release:
-    """Write a new release of the marts and make it the live one."""
+    """Write a new release of the marts and make it the live one.
+
+    `duckdb_config` (memory_limit, threads, temp_directory) bounds the copy: without a
+    memory limit DuckDB may take most of the machine's memory to sort the largest mart.
+    """
     tables = tables or PUBLISHED_TABLES
     published_at = datetime.now(timezone.utc).replace(microsecond=0)
     release_id = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}-{run_id[:8]}"
@@ -195,7 +204,7 @@ def publish(
     if building.exists():
         _remove(building)
     try:
-        summary = _write_release(warehouse, building, schema, tables)
+        summary = _write_release(warehouse, building, schema, tables, duckdb_config or {})
     except duckdb.Error as exc:
         _remove(building)
         raise PublishError(f"could not copy the marts from {warehouse}: {exc}") from exc
