@@ -566,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
                 "pipeline": "python -m pipelines.run from an empty warehouse and publish folder",
                 "floor": "python -m bench.contenders floor (bench/baselines/floor.sql, one DuckDB connection)",
                 "pandas": "python -m bench.contenders pandas (bench/baselines/pandas_rules.py)",
-                "duckdb_memory_limit": os.environ.get("CCP_DUCKDB_MEMORY_LIMIT") or "4GB (pipeline default)",
+                "duckdb_memory_limit": os.environ.get("CCP_DUCKDB_MEMORY_LIMIT") or "1GB (pipeline default; the floor keeps DuckDB's own)",
                 "duckdb_threads": os.environ.get("CCP_DUCKDB_THREADS") or f"{os.cpu_count()} (cores)",
             },
         }

@@ -103,7 +103,7 @@ class Settings:
             as_of_date=_date(env, "CCP_AS_OF_DATE"),
             timezone=env.get("CCP_TIMEZONE") or "Asia/Shanghai",
             schedule_cron=env.get("CCP_SCHEDULE_CRON") or "0 6 * * *",
-            duckdb_memory_limit=env.get("CCP_DUCKDB_MEMORY_LIMIT") or "4GB",
+            duckdb_memory_limit=env.get("CCP_DUCKDB_MEMORY_LIMIT") or "1GB",
             duckdb_threads=_int(env, "CCP_DUCKDB_THREADS", os.cpu_count() or 1),
             duckdb_temp_dir=_path(
                 env, "CCP_DUCKDB_TEMP_DIR", str(warehouse.parent / "duckdb_tmp")

@@ -17,7 +17,7 @@ def connect(
     path: Path,
     *,
     read_only: bool = False,
-    memory_limit: str = "4GB",
+    memory_limit: str = "1GB",
     threads: int = 2,
     temp_dir: Path | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -40,7 +40,7 @@ class WarehouseResource(dg.ConfigurableResource):
     """The working warehouse file and the limits DuckDB runs under."""
 
     path: str
-    memory_limit: str = "4GB"
+    memory_limit: str = "1GB"
     threads: int = 2
     temp_dir: str | None = None
 

@@ -229,7 +229,7 @@ def validate_suites(
     *,
     docs_dir: Path | None = None,
     results_dir: Path | None = None,
-    memory_limit: str = "2GB",
+    memory_limit: str = "1GB",
     threads: int = 2,
     run_name: str | None = None,
 ) -> list[SuiteOutcome]:
