@@ -2,7 +2,6 @@
 definitions, and the dbt manifest they need, are built when Dagster asks for them."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipelines.checks.gates import build_gates
 from pipelines.ingest.assets import build_ingest_assets
@@ -10,7 +9,7 @@ from pipelines.publish.assets import published_marts
 from pipelines.orchestration import daily_schedule, landing_sensor, refresh_job
 from pipelines.settings import Settings
 from pipelines.transform.assets import RunParameters, build_dbt_assets
-from pipelines.transform.project import dbt_executable, dbt_project
+from pipelines.transform.project import ProjectDbtCli, dbt_executable, dbt_project
 from pipelines.warehouse import WarehouseResource
 
 
@@ -31,7 +30,7 @@ def defs() -> dg.Definitions:
                 threads=settings.duckdb_threads,
                 temp_dir=str(settings.duckdb_temp_dir),
             ),
-            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
+            "dbt": ProjectDbtCli(project_dir=project, dbt_executable=dbt_executable()),
             "run_parameters": RunParameters.from_settings(settings),
         },
         # DuckDB allows one writing process: steps of a run share this one.

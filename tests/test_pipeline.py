@@ -42,6 +42,23 @@ def test_definitions_hold_every_stage_job_schedule_and_sensor(workdir):
     assert definitions.resolve_sensor_def("landing_sensor") is not None
 
 
+def test_the_dbt_resource_skips_only_probes_dagster_dbt_still_has():
+    import subprocess
+
+    from dagster_dbt import DbtCliResource
+
+    from pipelines.settings import DBT_PROJECT_DIR
+    from pipelines.transform.project import ProjectDbtCli, dbt_executable
+
+    # Both overrides replace dagster-dbt internals; if an upgrade renames them, the
+    # probes come back unnoticed unless this fails.
+    for name in ("_cli_version", "_initialize_dbt_core_adapter"):
+        assert name in vars(DbtCliResource), name
+    resource = ProjectDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+    reported = subprocess.run([dbt_executable(), "--version"], capture_output=True, text=True).stdout
+    assert f"installed: {resource._cli_version}" in reported
+
+
 @pytest.fixture(scope="module")
 def refreshed(tmp_path_factory):
     """One full refresh on a small generated data set, shared by the tests below."""

@@ -7,11 +7,13 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
+from packaging import version
 
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
@@ -37,6 +39,29 @@ def dbt_executable() -> str:
     """The dbt installed beside this interpreter, so a virtualenv need not be on PATH."""
     beside = Path(sys.executable).with_name("dbt")
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+class ProjectDbtCli(DbtCliResource):
+    """The dbt CLI resource, without two probes dagster-dbt makes before every dbt
+    command of a run and that this project has no use for:
+
+    * `dbt --version` in a subprocess (about 3 s on 2 cores), when the dbt executable is
+      the one installed beside this interpreter: its version is the dbt-core package's;
+    * a dbt adapter built inside the Dagster process (about 5 s, most of it importing
+      dbt), which only serves optional row-count and column-metadata fetches.
+
+    tests/test_pipeline.py checks both names still exist in dagster-dbt, so an upgrade
+    that changes them fails loudly instead of quietly bringing the probes back.
+    """
+
+    @functools.cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return version.parse(metadata.version("dbt-core"))
+        return DbtCliResource._cli_version.func(self)
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        return None
 
 
 def _parse_env_file(project: DbtProject) -> Path:
@@ -67,7 +92,7 @@ def dbt_project() -> DbtProject:
     settings = Settings.from_env()
     if _manifest_is_stale(project, settings):
         with dbt_environment(settings):
-            DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            ProjectDbtCli(project_dir=project, dbt_executable=dbt_executable()).cli(
                 ["parse", "--quiet", "--no-version-check"], target_path=project.target_path
             ).wait()
         _parse_env_file(project).write_text(json.dumps(settings.dbt_env()))
