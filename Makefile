@@ -25,8 +25,9 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
+# Options of the run after ARGS=, e.g. ARGS="--as-of-date 2025-06-30 --full-refresh".
 run: install
-	$(BIN)/python -m pipelines.run
+	$(BIN)/python -m pipelines.run $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest
