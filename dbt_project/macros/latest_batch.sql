@@ -1,11 +1,11 @@
 {#- One row per key: the row from the latest batch (batches sort by file name), so a
     later batch that restates a record replaces it.
 
-    In an incremental staging model (incremental=true) only the raw rows loaded since the model last ran
-    are read (`_loaded_at` is ascending in load order, so DuckDB skips the row groups of
-    earlier loads); `keep_latest` then settles each key they touch against the row
-    already in the model. The last load is read again (>=): a load and a run within
-    the same clock tick must not lose rows, and a row read twice settles to itself. -#}
+    In an incremental staging model (incremental=true) only the raw rows loaded after
+    the latest load the model holds are read (the loader stamps every load later than
+    the one before; `_loaded_at` ascends in load order, so DuckDB skips the row groups
+    of earlier loads); `keep_latest` then settles each key they touch against the row
+    already in the model. -#}
 {% macro latest_batch(relation, key_columns, incremental=false) -%}
 select * from (
     select
@@ -16,7 +16,7 @@ select * from (
         ) as _batch_rank
     from {{ relation }}
     {% if incremental and is_incremental() -%}
-    where _loaded_at >= (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+    where _loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
     {%- endif %}
 ) as ranked
 where _batch_rank = 1
@@ -25,28 +25,22 @@ where _batch_rank = 1
 
 {#- The final select of an incremental staging model: new rows as they are on a full
     build; on an incremental run, for each key they touch, whichever of the new row and
-    the row already in the model comes from the later batch. With delete+insert on the
-    key, the model then holds exactly what a full build would. -#}
+    the row already in the model comes from the later batch (the new one on a tie).
+    With delete+insert on the key, the model then holds exactly what a full build
+    would. Plain joins and UNION ALL, so the macro runs on any warehouse dbt supports. -#}
 {% macro keep_latest(final_cte, key_columns) -%}
 {% if is_incremental() -%}
-select * exclude (_keep_rank) from (
-    select
-        *,
-        row_number() over (
-            partition by {{ key_columns | join(', ') }}
-            order by batch desc, loaded_at desc
-        ) as _keep_rank
-    from (
-        select * from {{ final_cte }}
-        union all by name
-        select * from {{ this }} as existing
-        where exists (
-            select 1 from {{ final_cte }} as touched
-            where {% for key in key_columns %}touched.{{ key }} = existing.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
-        )
-    ) as candidates
-) as settled
-where _keep_rank = 1
+select {{ final_cte }}.*
+from {{ final_cte }}
+left join {{ this }} as existing
+    on {% for key in key_columns %}existing.{{ key }} = {{ final_cte }}.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
+where existing.batch is null or existing.batch <= {{ final_cte }}.batch
+union all
+select existing.*
+from {{ this }} as existing
+inner join {{ final_cte }}
+    on {% for key in key_columns %}existing.{{ key }} = {{ final_cte }}.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
+where existing.batch > {{ final_cte }}.batch
 {%- else -%}
 select * from {{ final_cte }}
 {%- endif %}

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -327,9 +327,18 @@ def _checked(table: Table, today: date, text_rows: str) -> str:
     """
 
 
+def _load_time(con: duckdb.DuckDBPyConnection) -> datetime:
+    """The time stamped on a load: now, but always after every earlier load, even if the
+    clock went back. Incremental staging models read the raw rows loaded after the
+    latest load they hold, so load times must only grow."""
+    latest = con.execute(f"SELECT max(loaded_at) FROM {LEDGER}").fetchone()[0]
+    now = datetime.now()
+    return now if latest is None or now > latest else latest + timedelta(microseconds=1)
+
+
 def _load(con: duckdb.DuckDBPyConnection, table: Table, files: list[_Landed], today: date) -> list[FileResult]:
     """Load files in one transaction and one pass: every file, or none of them."""
-    now = datetime.now().replace(microsecond=0)
+    now = _load_time(con)
     text_rows = "\nUNION ALL\n".join(_read_text(f, table) for f in files)
     columns = ", ".join(_q(c.name) for c in table.columns)
     typed = ", ".join(_q("t_" + c.name) for c in table.columns)
