@@ -33,12 +33,37 @@ order_totals as (
     group by customer_id
 ),
 
-gaps as (
+day_counts as (
+    select customer_id, count(*) as order_days
+    from order_days
+    group by customer_id
+),
+
+gap_histogram as (
+    select customer_id, gap_days, count(*) as gaps
+    from order_days
+    where gap_days is not null
+    group by customer_id, gap_days
+),
+
+gap_cumulative as (
     select
         customer_id,
-        count(*) as order_days,
-        percentile_cont(0.5) within group (order by gap_days) as typical_gap_days
-    from order_days
+        gap_days,
+        sum(gaps) over (
+            partition by customer_id order by gap_days
+            rows between unbounded preceding and current row
+        ) as gaps_up_to,
+        sum(gaps) over (partition by customer_id) as total_gaps
+    from gap_histogram
+),
+
+typical_gaps as (
+    -- The median from the histogram: percentile_cont would hold every gap in memory.
+    select
+        customer_id,
+        {{ histogram_percentile(0.5, 'gap_days', 'gaps_up_to', 'total_gaps') }} as typical_gap_days
+    from gap_cumulative
     group by customer_id
 ),
 
@@ -74,8 +99,8 @@ final as (
         first_orders.first_order_channel,
         {{ dbt.datediff('order_totals.first_order_date', 'params.as_of_date', 'day') }} as tenure_days,
         {{ dbt.datediff('order_totals.last_order_date', 'params.as_of_date', 'day') }} as recency_days,
-        gaps.order_days,
-        gaps.typical_gap_days,
+        day_counts.order_days,
+        typical_gaps.typical_gap_days,
         order_totals.orders_lifetime,
         order_totals.orders_window,
         order_totals.net_revenue_lifetime,
@@ -88,12 +113,14 @@ final as (
         last_active_year.net_revenue_last_active_year
     from order_totals
     cross join params
-    inner join gaps
-        on order_totals.customer_id = gaps.customer_id
+    inner join day_counts
+        on order_totals.customer_id = day_counts.customer_id
     inner join first_orders
         on order_totals.customer_id = first_orders.customer_id
     inner join last_active_year
         on order_totals.customer_id = last_active_year.customer_id
+    left join typical_gaps
+        on order_totals.customer_id = typical_gaps.customer_id
 )
 
 select * from final

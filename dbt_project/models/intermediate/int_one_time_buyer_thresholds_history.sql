@@ -1,7 +1,7 @@
 {#- The one-time-buyer gaps as they stood on each month end: percentiles (linear
     interpolation) of all gaps between consecutive distinct order dates of all
-    customers up to the month end. Gaps are whole days, so a running histogram per
-    month end answers exactly without re-sorting every earlier gap for every month. -#}
+    customers up to the month end, read from a running histogram per month end: exact,
+    without re-sorting every earlier gap for every month. -#}
 with
 
 month_ends as (
@@ -47,37 +47,16 @@ cumulative as (
     from histogram
 ),
 
-{% set percentiles = {
-    'at_risk': var('one_time_at_risk_percentile'),
-    'churn': var('one_time_churn_percentile')} %}
-positions as (
-    -- percentile_cont(p): position h = p x (n - 1) in the sorted gaps (0-based),
-    -- between the values at floor(h) and ceil(h).
-    select distinct
-        month_end,
-        total_gaps
-        {%- for name, p in percentiles.items() %},
-        {{ p }} * (total_gaps - 1) as {{ name }}_position
-        {%- endfor %}
-    from cumulative
-),
-
 final as (
     select
-        positions.month_end,
-        positions.total_gaps
-        {%- for name, p in percentiles.items() %},
-        min(case when cumulative.gaps_up_to > floor(positions.{{ name }}_position) then cumulative.gap_days end)
-        + (positions.{{ name }}_position - floor(positions.{{ name }}_position)) * (
-            min(case when cumulative.gaps_up_to > ceil(positions.{{ name }}_position) then cumulative.gap_days end)
-            - min(case when cumulative.gaps_up_to > floor(positions.{{ name }}_position) then cumulative.gap_days end)
-        ) as one_time_{{ name }}_gap
-        {%- endfor %}
-    from positions
-    inner join cumulative
-        on positions.month_end = cumulative.month_end
-    group by positions.month_end, positions.total_gaps
-        {%- for name, p in percentiles.items() %}, positions.{{ name }}_position{% endfor %}
+        month_end,
+        max(total_gaps) as total_gaps,
+        {{ histogram_percentile(var('one_time_at_risk_percentile'), 'gap_days', 'gaps_up_to', 'total_gaps') }}
+            as one_time_at_risk_gap,
+        {{ histogram_percentile(var('one_time_churn_percentile'), 'gap_days', 'gaps_up_to', 'total_gaps') }}
+            as one_time_churn_gap
+    from cumulative
+    group by month_end
 )
 
 select * from final
