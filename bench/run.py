@@ -161,7 +161,7 @@ class Bench:
         self.env = env
         # Settings that differ from what a user gets by default, recorded with the figures.
         self.workarounds: list[str] = [
-            f"{k}={env[k]}" for k in ("CCP_DUCKDB_MEMORY_LIMIT", "CCP_DUCKDB_THREADS", "CCP_DUCKDB_TEMP_DIR") if env.get(k)
+            f"{k}={env[k]}" for k in ("CCP_DUCKDB_MEMORY_LIMIT", "CCP_DUCKDB_THREADS", "CCP_DUCKDB_TEMP_DIR", "CCP_DBT_THREADS") if env.get(k)
         ]
 
     # -- state of one scale: warehouse, published set, Dagster instance, logs

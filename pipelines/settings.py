@@ -87,6 +87,7 @@ class Settings:
     duckdb_memory_limit: str
     duckdb_threads: int
     duckdb_temp_dir: Path
+    dbt_threads: int
     dbt_vars: Mapping[str, Any]
     max_quarantine_share: float
     max_orphan_share: float
@@ -108,6 +109,10 @@ class Settings:
             duckdb_temp_dir=_path(
                 env, "CCP_DUCKDB_TEMP_DIR", str(warehouse.parent / "duckdb_tmp")
             ),
+            # One model at a time: each query then has the whole memory limit to itself
+            # (two big models side by side ran out of it at 100M lines), and DuckDB
+            # already uses every core within a query.
+            dbt_threads=_int(env, "CCP_DBT_THREADS", 1),
             dbt_vars=_mapping(env, "CCP_DBT_VARS"),
             max_quarantine_share=_share(env, "CCP_MAX_QUARANTINE_SHARE", 0.05),
             max_orphan_share=_share(env, "CCP_MAX_ORPHAN_SHARE", 0.02),
@@ -133,5 +138,6 @@ class Settings:
             "CCP_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "CCP_DUCKDB_THREADS": str(self.duckdb_threads),
             "CCP_DUCKDB_TEMP_DIR": str(self.duckdb_temp_dir),
+            "CCP_DBT_THREADS": str(self.dbt_threads),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
