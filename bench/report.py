@@ -117,6 +117,8 @@ def failures(results: dict) -> list[str]:
         # The database's own message ("Not implemented Error: ...") says more than the wrappers.
         message = next((e for e in errors if re.match(r"^[A-Z][A-Za-z ]* Error: ", e)), errors[-1])
         facts = [f"{f.get('format', 'csv')}"]
+        if f.get("code"):
+            facts.append(f"code `{f['code']}`")
         if f.get("workarounds"):
             facts.append(", ".join(f["workarounds"]))
         if f.get("wall_s") is not None:
