@@ -30,7 +30,7 @@ final as (
             as at_risk_gap_days,
         {{ histogram_percentile(var('one_time_churn_percentile'), 'gap_days', 'gaps_up_to', 'total_gaps') }}
             as churn_gap_days,
-        coalesce(max(total_gaps), 0) as gaps
+        cast(coalesce(max(total_gaps), 0) as bigint) as gaps
     from cumulative
 )
 
