@@ -40,14 +40,17 @@ def _date(env: Mapping[str, str], name: str) -> date | None:
         raise SettingsError(f"{name}={raw!r} is not a date (expected YYYY-MM-DD)") from exc
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name}={raw!r} is not a whole number") from exc
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r} must be at least {minimum}")
+    return value
 
 
 def _share(env: Mapping[str, str], name: str, default: float) -> float:

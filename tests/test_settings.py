@@ -53,6 +53,8 @@ def test_environment_overrides_reach_the_run_parameters(tmp_path):
         ("CCP_AS_OF_DATE", "31/12/2025", "CCP_AS_OF_DATE='31/12/2025' is not a date"),
         ("CCP_DUCKDB_THREADS", "two", "CCP_DUCKDB_THREADS='two' is not a whole number"),
         ("CCP_DBT_THREADS", "1.5", "CCP_DBT_THREADS='1.5' is not a whole number"),
+        ("CCP_DBT_THREADS", "0", "CCP_DBT_THREADS='0' must be at least 1"),
+        ("CCP_DUCKDB_THREADS", "-2", "CCP_DUCKDB_THREADS='-2' must be at least 1"),
         ("CCP_MAX_ORPHAN_SHARE", "5", "must be a share between 0 and 1"),
         ("CCP_DBT_VARS", "[1, 2]", "CCP_DBT_VARS must be a mapping"),
     ],
