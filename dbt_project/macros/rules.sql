@@ -14,6 +14,25 @@
     end
 {%- endmacro %}
 
+{#- The orders behind tiers and profit bands, largest first and ties by customer_id,
+    within partition_by (a month end in the history; none for the as_of_date). The
+    caller picks who is ranked: customers with positive window revenue for tiers,
+    customers with an order in the window for profit bands. -#}
+{% macro revenue_ranked_through(revenue, partition_by=none) -%}
+    sum({{ revenue }}) over (
+        {% if partition_by %}partition by {{ partition_by }}{% endif %}
+        order by {{ revenue }} desc, customer_id
+        rows between unbounded preceding and current row
+    )
+{%- endmacro %}
+
+{% macro profit_rank(profit, partition_by=none) -%}
+    row_number() over (
+        {% if partition_by %}partition by {{ partition_by }}{% endif %}
+        order by {{ profit }} desc, customer_id
+    )
+{%- endmacro %}
+
 {#- Profit band from the 1-based rank by window gross profit among n customers with
     an order in the window: position p = (rank - 1) / n. -#}
 {% macro profit_band(profit_rank, n) -%}

@@ -69,18 +69,13 @@ final as (
         net_revenue_window,
         gross_profit_window,
         case when net_revenue_window > 0 then
-            sum(net_revenue_window) over (
-                partition by month_end, net_revenue_window > 0
-                order by net_revenue_window desc, customer_id
-                rows between unbounded preceding and current row
-            ) - net_revenue_window
+            {{ revenue_ranked_through('net_revenue_window', 'month_end, net_revenue_window > 0') }}
+                - net_revenue_window
         end as revenue_ranked_before,
         case when net_revenue_window > 0 then
             sum(net_revenue_window) over (partition by month_end, net_revenue_window > 0)
         end as revenue_ranked_total,
-        row_number() over (
-            partition by month_end order by gross_profit_window desc, customer_id
-        ) as profit_rank,
+        {{ profit_rank('gross_profit_window', 'month_end') }} as profit_rank,
         count(*) over (partition by month_end) as profit_ranked_customers
     from window_facts
 )

@@ -72,10 +72,7 @@ pareto_ranking as (
     -- Customers with positive window revenue, largest first, ties by customer_id.
     select
         customer_id,
-        sum(net_revenue_window) over (
-            order by net_revenue_window desc, customer_id
-            rows between unbounded preceding and current row
-        ) as cumulative_revenue,
+        {{ revenue_ranked_through('net_revenue_window') }} as cumulative_revenue,
         sum(net_revenue_window) over () as ranked_revenue_total
     from joined
     where net_revenue_window > 0
@@ -85,7 +82,7 @@ profit_ranking as (
     -- Customers with an order in the window, most profitable first, ties by customer_id.
     select
         customer_id,
-        row_number() over (order by gross_profit_window desc, customer_id) as profit_rank,
+        {{ profit_rank('gross_profit_window') }} as profit_rank,
         count(*) over () as profit_ranked_customers
     from joined
     where orders_window > 0
