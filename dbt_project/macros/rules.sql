@@ -2,6 +2,20 @@
     that needs them (customer_value for the run's as_of_date, customer_tier_history
     for every month end). Arguments are SQL expressions. -#}
 
+{#- An order that counts anywhere: completed, with an FX rate, dated on or before the
+    run's as_of_date. Arguments are the aliases of the order and run-parameter rows. -#}
+{% macro is_counted_order(orders, params) -%}
+    ({{ orders }}.is_completed
+        and {{ orders }}.has_fx_rate
+        and {{ orders }}.order_date <= {{ params }}.as_of_date)
+{%- endmacro %}
+
+{#- Cost to serve an order in the reporting currency: a fixed cost per order plus its
+    shipping (none when empty) at the order's rate. Small orders cost more to serve. -#}
+{% macro cost_to_serve(shipping_cost, fx_rate) -%}
+    ({{ var('cost_to_serve_per_order') }} + coalesce({{ shipping_cost }}, 0) * {{ fx_rate }})
+{%- endmacro %}
+
 {#- Pareto tier from the revenue ranked above a customer and the ranking's total.
     Compared as decimals (share_before < cut  <=>  before < cut * total) so a share of
     exactly 80% is not A because of floating-point noise. -#}

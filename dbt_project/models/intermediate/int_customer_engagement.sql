@@ -15,11 +15,16 @@ interactions as (
 ),
 
 customer_orders as (
-    select customer_id, last_order_date from {{ ref('int_customer_orders') }}
+    select
+        customer_id,
+        last_order_date
+    from {{ ref('int_customer_orders') }}
 ),
 
 referrals as (
-    select referred_by_customer_id as customer_id, count(*) as referrals_made
+    select
+        referred_by_customer_id as customer_id,
+        count(*) as referrals_made
     from customers
     where referred_by_customer_id is not null
     group by referred_by_customer_id
@@ -47,8 +52,7 @@ before_last_order as (
     inner join customer_orders
         on interactions.customer_id = customer_orders.customer_id
     where interactions.occurred_on <= customer_orders.last_order_date
-        and interactions.occurred_on
-            > {{ add_days('customer_orders.last_order_date', -1 * var('churn_signal_days')) }}
+        and interactions.occurred_on > {{ add_days('customer_orders.last_order_date', -1 * var('churn_signal_days')) }}
     group by interactions.customer_id
 ),
 
@@ -58,15 +62,18 @@ final as (
         coalesce(referrals.referrals_made, 0) as referrals_made,
         coalesce(window_interactions.interactions_window, 0) as interactions_window,
         coalesce(window_interactions.complaints_window, 0) as complaints_window,
-        case when customer_orders.customer_id is not null
-            then coalesce(before_last_order.complaints_before_last_order, 0)
+        case
+            when customer_orders.customer_id is not null
+                then coalesce(before_last_order.complaints_before_last_order, 0)
         end as complaints_before_last_order,
         -- No contact at all in the signal period counts as the whole period.
-        case when customer_orders.customer_id is not null then coalesce(
-            {{ dbt.datediff('before_last_order.last_contact_before_last_order',
-                            'customer_orders.last_order_date', 'day') }},
-            {{ var('churn_signal_days') }}
-        ) end as days_without_contact_before_last_order
+        case
+            when customer_orders.customer_id is not null
+                then coalesce(
+                    {{ dbt.datediff('before_last_order.last_contact_before_last_order', 'customer_orders.last_order_date', 'day') }},
+                    {{ var('churn_signal_days') }}
+                )
+        end as days_without_contact_before_last_order
     from customers
     left join referrals
         on customers.customer_id = referrals.customer_id

@@ -21,7 +21,9 @@ order_history as (
 ),
 
 first_orders as (
-    select customer_id, min(order_date) as first_order_date
+    select
+        customer_id,
+        min(order_date) as first_order_date
     from customer_days
     group by customer_id
 ),
@@ -47,11 +49,13 @@ grid as (
     select
         known.customer_id,
         month_ends.month_end,
-        case when known.first_order_date <= month_ends.month_end
-            then known.first_order_date end as first_order_date
+        case
+            when known.first_order_date <= month_ends.month_end
+                then known.first_order_date
+        end as first_order_date
     from known
     inner join month_ends
-        on month_ends.month_end >= known.known_from
+        on known.known_from <= month_ends.month_end
 ),
 
 monthly_last_order as (

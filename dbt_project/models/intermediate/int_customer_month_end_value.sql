@@ -68,12 +68,14 @@ final as (
         orders_window,
         net_revenue_window,
         gross_profit_window,
-        case when net_revenue_window > 0 then
-            {{ revenue_ranked_through('net_revenue_window', 'month_end, net_revenue_window > 0') }}
+        case
+            when net_revenue_window > 0
+                then {{ revenue_ranked_through('net_revenue_window', 'month_end, net_revenue_window > 0') }}
                 - net_revenue_window
         end as revenue_ranked_before,
-        case when net_revenue_window > 0 then
-            sum(net_revenue_window) over (partition by month_end, net_revenue_window > 0)
+        case
+            when net_revenue_window > 0
+                then sum(net_revenue_window) over (partition by month_end, net_revenue_window > 0)
         end as revenue_ranked_total,
         {{ profit_rank('gross_profit_window', 'month_end') }} as profit_rank,
         count(*) over (partition by month_end) as profit_ranked_customers

@@ -34,13 +34,18 @@ order_totals as (
 ),
 
 day_counts as (
-    select customer_id, count(*) as order_days
+    select
+        customer_id,
+        count(*) as order_days
     from order_days
     group by customer_id
 ),
 
 gap_histogram as (
-    select customer_id, gap_days, count(*) as gaps
+    select
+        customer_id,
+        gap_days,
+        count(*) as gaps
     from order_days
     where gap_days is not null
     group by customer_id, gap_days
@@ -68,7 +73,9 @@ typical_gaps as (
 ),
 
 first_orders as (
-    select customer_id, channel as first_order_channel
+    select
+        customer_id,
+        channel as first_order_channel
     from (
         select
             customer_id,

@@ -9,7 +9,9 @@ order_days as (
 ),
 
 histogram as (
-    select gap_days, count(*) as gaps
+    select
+        gap_days,
+        count(*) as gaps
     from order_days
     where gap_days is not null
     group by gap_days

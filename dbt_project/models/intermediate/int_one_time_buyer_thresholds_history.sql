@@ -9,18 +9,20 @@ month_ends as (
 ),
 
 gaps as (
-    select order_date, gap_days
+    select
+        cast({{ dbt.last_day('order_date', 'month') }} as date) as gap_month_end,
+        gap_days
     from {{ ref('int_customer_order_days') }}
     where gap_days is not null
 ),
 
 monthly_histogram as (
     select
-        cast({{ dbt.last_day('order_date', 'month') }} as date) as gap_month_end,
+        gap_month_end,
         gap_days,
         count(*) as gaps
     from gaps
-    group by 1, 2
+    group by gap_month_end, gap_days
 ),
 
 histogram as (
@@ -31,7 +33,7 @@ histogram as (
         sum(monthly_histogram.gaps) as gaps
     from month_ends
     inner join monthly_histogram
-        on monthly_histogram.gap_month_end <= month_ends.month_end
+        on month_ends.month_end >= monthly_histogram.gap_month_end
     group by month_ends.month_end, monthly_histogram.gap_days
 ),
 

@@ -7,7 +7,7 @@ params as (
 ),
 
 orders as (
-    select * from {{ ref('stg_sales__orders') }}
+    select * from {{ ref('int_orders__converted') }}
 ),
 
 lines as (
@@ -22,9 +22,7 @@ counted_orders as (
     select orders.*
     from orders
     cross join params
-    where orders.is_completed
-        and orders.has_fx_rate
-        and orders.order_date <= params.as_of_date
+    where {{ is_counted_order('orders', 'params') }}
 ),
 
 line_returns as (
@@ -56,8 +54,10 @@ final as (
             - lines.discount_amount
             - coalesce(line_returns.refund_amount, 0)
         ) * counted_orders.fx_rate as net_revenue,
-        (lines.quantity - coalesce(line_returns.returned_quantity, 0))
-            * lines.unit_cost * counted_orders.fx_rate as cost_of_goods,
+        (
+            (lines.quantity - coalesce(line_returns.returned_quantity, 0))
+            * lines.unit_cost * counted_orders.fx_rate
+        ) as cost_of_goods,
         -- The same before any return, for month-end history where only the returns
         -- booked by each month end count (int_returns__valued).
         (lines.quantity * lines.unit_price - lines.discount_amount) * counted_orders.fx_rate

@@ -9,7 +9,7 @@ params as (
 ),
 
 orders as (
-    select * from {{ ref('stg_sales__orders') }}
+    select * from {{ ref('int_orders__converted') }}
 ),
 
 lines as (
@@ -37,28 +37,28 @@ final as (
         order_lines.lines,
         order_lines.net_revenue,
         order_lines.cost_of_goods,
-        -- A fixed cost per order plus its shipping: small orders cost more to serve.
-        {{ var('cost_to_serve_per_order') }} + coalesce(orders.shipping_cost, 0) * orders.fx_rate
-            as cost_to_serve,
-        order_lines.net_revenue
+        {{ cost_to_serve('orders.shipping_cost', 'orders.fx_rate') }} as cost_to_serve,
+        (
+            order_lines.net_revenue
             - order_lines.cost_of_goods
-            - {{ var('cost_to_serve_per_order') }}
-            - coalesce(orders.shipping_cost, 0) * orders.fx_rate as gross_profit,
+            - {{ cost_to_serve('orders.shipping_cost', 'orders.fx_rate') }}
+        ) as gross_profit,
         order_lines.revenue_before_returns,
-        order_lines.revenue_before_returns
+        (
+            order_lines.revenue_before_returns
             - order_lines.cost_before_returns
-            - {{ var('cost_to_serve_per_order') }}
-            - coalesce(orders.shipping_cost, 0) * orders.fx_rate as gross_profit_before_returns,
+            - {{ cost_to_serve('orders.shipping_cost', 'orders.fx_rate') }}
+        ) as gross_profit_before_returns,
         orders.order_date > params.window_start_exclusive as is_in_window,
-        orders.order_date > params.prior_window_start_exclusive
-            and orders.order_date <= params.window_start_exclusive as is_in_prior_window
+        (
+            orders.order_date > params.prior_window_start_exclusive
+            and orders.order_date <= params.window_start_exclusive
+        ) as is_in_prior_window
     from orders
     cross join params
     inner join order_lines
         on orders.order_id = order_lines.order_id
-    where orders.is_completed
-        and orders.has_fx_rate
-        and orders.order_date <= params.as_of_date
+    where {{ is_counted_order('orders', 'params') }}
 )
 
 select * from final

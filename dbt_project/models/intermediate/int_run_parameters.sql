@@ -3,17 +3,17 @@
 with
 
 orders as (
-    select order_date from {{ ref('stg_sales__orders') }} where is_completed
+    select order_date from {{ ref('stg_sales__orders') }}
+    where is_completed
 ),
 
 as_of as (
-    select
-        {% if var('as_of_date') -%}
-            cast('{{ var("as_of_date") }}' as date)
-        {%- else -%}
-            -- No orders at all: today, so an empty warehouse still builds.
-            coalesce((select max(order_date) from orders), current_date)
-        {%- endif %} as as_of_date
+    {% if var('as_of_date') %}
+    select cast('{{ var("as_of_date") }}' as date) as as_of_date
+    {% else %}
+    -- No orders at all: today, so an empty warehouse still builds.
+    select coalesce((select max(order_date) from orders), current_date) as as_of_date
+    {% endif %}
 ),
 
 final as (

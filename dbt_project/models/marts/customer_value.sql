@@ -127,7 +127,7 @@ penalised as (
     -- Key-account scores lose points for churn risk.
     select
         statuses.*,
-        case churn_status
+        case statuses.churn_status
             when 'churned' then {{ var('key_account_churned_penalty') }}
             when 'at_risk' then {{ var('key_account_at_risk_penalty') }}
             else 0
@@ -206,18 +206,21 @@ final as (
         statuses.gross_profit_lifetime,
         statuses.gross_profit_window,
         statuses.cost_to_serve_window,
-        case when statuses.orders_lifetime > 0
-            then statuses.net_revenue_lifetime / statuses.orders_lifetime
+        case
+            when statuses.orders_lifetime > 0
+                then statuses.net_revenue_lifetime / statuses.orders_lifetime
         end as avg_order_value,
         statuses.typical_gap_days,
         statuses.referrals_made,
         statuses.interactions_window,
         statuses.complaints_window,
-        case when statuses.pareto_tier <> 'D'
-            then statuses.net_revenue_window / statuses.ranked_revenue_total
+        case
+            when statuses.pareto_tier <> 'D'
+                then statuses.net_revenue_window / statuses.ranked_revenue_total
         end as revenue_share,
-        case when statuses.pareto_tier <> 'D'
-            then statuses.cumulative_revenue / statuses.ranked_revenue_total
+        case
+            when statuses.pareto_tier <> 'D'
+                then statuses.cumulative_revenue / statuses.ranked_revenue_total
         end as cumulative_revenue_share,
         statuses.pareto_tier,
         statuses.profit_band,

@@ -18,10 +18,10 @@ customers as (
         '{{ measure }}' as measure,
         customer_id,
         {{ measure }} as value,
-        row_number() over (order by {{ measure }} desc, customer_id) as customer_rank,
+        row_number() over (order by {{ measure }} desc, customer_id asc) as customer_rank,
         count(*) over () as ranked_customers,
         sum({{ measure }}) over (
-            order by {{ measure }} desc, customer_id
+            order by {{ measure }} desc, customer_id asc
             rows between unbounded preceding and current row
         ) as cumulative_value,
         sum({{ measure }}) over () as total_value

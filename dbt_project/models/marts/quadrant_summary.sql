@@ -43,21 +43,25 @@ final as (
         strategies.label_en,
         strategies.label_zh,
         coalesce(by_quadrant.customers, 0) as customers,
-        case when totals.customers > 0
-            then coalesce(by_quadrant.customers, 0) / cast(totals.customers as {{ type_double() }})
+        case
+            when totals.customers > 0
+                then coalesce(by_quadrant.customers, 0) / cast(totals.customers as {{ type_double() }})
             else 0
         end as customer_share,
         coalesce(by_quadrant.orders_window, 0) as orders_window,
         coalesce(by_quadrant.net_revenue_window, 0) as net_revenue_window,
-        case when totals.net_revenue_window > 0
-            then coalesce(by_quadrant.net_revenue_window, 0) / totals.net_revenue_window
+        case
+            when totals.net_revenue_window > 0
+                then coalesce(by_quadrant.net_revenue_window, 0) / totals.net_revenue_window
         end as revenue_share,
         coalesce(by_quadrant.gross_profit_window, 0) as gross_profit_window,
-        case when by_quadrant.net_revenue_window > 0
-            then by_quadrant.gross_profit_window / by_quadrant.net_revenue_window
+        case
+            when by_quadrant.net_revenue_window > 0
+                then by_quadrant.gross_profit_window / by_quadrant.net_revenue_window
         end as gross_margin,
-        case when by_quadrant.orders_window > 0
-            then by_quadrant.net_revenue_window / by_quadrant.orders_window
+        case
+            when by_quadrant.orders_window > 0
+                then by_quadrant.net_revenue_window / by_quadrant.orders_window
         end as avg_order_value,
         coalesce(by_quadrant.cost_to_serve_window, 0) as cost_to_serve_window,
         coalesce(by_quadrant.loss_making_customers, 0) as loss_making_customers,

@@ -6,12 +6,19 @@ history as (
     select * from {{ ref('customer_tier_history') }}
 ),
 
+history_bounds as (
+    select
+        min(month_end) as first_month_end,
+        max(month_end) as latest_month_end
+    from history
+),
+
 anniversaries as (
     -- The latest month end and the same month end in every earlier year.
     select distinct history.month_end as to_month_end
     from history
-    cross join (select max(month_end) as latest_month_end from history) as latest
-    where extract(month from history.month_end) = extract(month from latest.latest_month_end)
+    cross join history_bounds
+    where extract(month from history.month_end) = extract(month from history_bounds.latest_month_end)
 ),
 
 pairs as (
@@ -33,13 +40,14 @@ moves as (
         coalesce(history_from.net_revenue_window, 0) as from_net_revenue_window,
         history_to.net_revenue_window as to_net_revenue_window
     from pairs
+    cross join history_bounds
     inner join history as history_to
-        on history_to.month_end = pairs.to_month_end
+        on pairs.to_month_end = history_to.month_end
     left join history as history_from
-        on history_from.month_end = pairs.from_month_end
-        and history_from.customer_id = history_to.customer_id
+        on pairs.from_month_end = history_from.month_end
+        and history_to.customer_id = history_from.customer_id
     -- Only years whose start is in the history.
-    where pairs.from_month_end >= (select min(month_end) from history)
+    where pairs.from_month_end >= history_bounds.first_month_end
 ),
 
 {% set dimensions = {'pareto_tier': ('from_tier', 'to_tier'), 'quadrant': ('from_quadrant', 'to_quadrant')} %}

@@ -20,17 +20,17 @@ bounds as (
 ),
 
 last_day as (
-    select max(day) as last_day
+    select max(latest_date) as last_day
     from (
-        select max(order_date) as day from orders
+        select max(order_date) as latest_date from orders
         union all
-        select max(rate_date) as day from rates
-    ) as days
+        select max(rate_date) as latest_date from rates
+    ) as latest_dates
 ),
 
 digits as (
-    select 0 as d union all select 1 union all select 2 union all select 3 union all select 4
-    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+    select ten.d
+    from (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as ten (d)
 ),
 
 day_offsets as (
@@ -56,7 +56,7 @@ calendar as (
 final as (
     select
         calendar.currency,
-        calendar.rate_day as rate_day,
+        calendar.rate_day,
         rates.rate_date,
         rates.rate_to_reporting
     from calendar
