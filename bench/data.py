@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.core.sql import quote_literal
+
 ROOT = Path(__file__).resolve().parent.parent
 READABLE = (".csv", ".parquet")
 
@@ -64,7 +66,7 @@ def _files(folder: Path) -> list[Path]:
 
 
 def _relation(paths: list[Path]) -> str:
-    listed = "[" + ", ".join("'" + p.as_posix().replace("'", "''") + "'" for p in paths) + "]"
+    listed = "[" + ", ".join(quote_literal(p.as_posix()) for p in paths) + "]"
     if paths[0].suffix.lower() == ".csv":
         return f"read_csv({listed}, header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')"
     return f"read_parquet({listed})"
@@ -104,14 +106,14 @@ def land_extra_day(landing: Path) -> ExtraDay:
         last_day = con.execute("SELECT max(CAST(CAST(ordered_at AS TIMESTAMP) AS DATE)) FROM last_orders").fetchone()[0]
         day = last_day + timedelta(days=1)
         name_of = f"{day.isoformat()}{fmt}"
-        for name, paths in files.items():
+        for paths in files.values():
             if name_of <= paths[-1].name:
                 raise ValueError(f"{name_of} would not sort after {paths[-1]}")
 
         def renumber(table: str, id_column: str, time_column: str) -> str:
             top = con.execute(f"SELECT max({id_column}) FROM all_{table}").fetchone()[0]
             prefix, width = _id_parts(top)
-            base = int(top[len(prefix):])
+            base = int(top[len(prefix) :])
             con.execute(
                 f"""CREATE TEMP TABLE day_{table} AS
                     SELECT *, '{prefix}' || lpad(CAST({base} + row_number() OVER (ORDER BY {time_column}, {id_column})
@@ -129,21 +131,41 @@ def land_extra_day(landing: Path) -> ExtraDay:
 
         selects = {}
         renumber("orders", "order_id", "ordered_at")
-        selects["orders"] = "SELECT " + ", ".join(
-            "_new_id AS order_id" if c == "order_id" else shifted(c, "%Y-%m-%d %H:%M:%S") if c == "ordered_at" else c
-            for c in columns("last_orders")
-        ) + " FROM day_orders ORDER BY _new_id"
-        selects["order_lines"] = "SELECT " + ", ".join(
-            "d._new_id AS order_id" if c == "order_id" else f"l.{c}" for c in columns("last_order_lines")
-        ) + " FROM last_order_lines AS l JOIN day_orders AS d USING (order_id) ORDER BY d._new_id, CAST(l.line_number AS INTEGER)"
-        selects["fx_rates"] = "SELECT " + ", ".join(
-            shifted(c, "%Y-%m-%d") if c == "rate_date" else c for c in columns("last_fx_rates")
-        ) + f" FROM last_fx_rates WHERE CAST(rate_date AS DATE) = DATE '{last_day}'"
+        selects["orders"] = (
+            "SELECT "
+            + ", ".join(
+                "_new_id AS order_id"
+                if c == "order_id"
+                else shifted(c, "%Y-%m-%d %H:%M:%S")
+                if c == "ordered_at"
+                else c
+                for c in columns("last_orders")
+            )
+            + " FROM day_orders ORDER BY _new_id"
+        )
+        selects["order_lines"] = (
+            "SELECT "
+            + ", ".join("d._new_id AS order_id" if c == "order_id" else f"l.{c}" for c in columns("last_order_lines"))
+            + " FROM last_order_lines AS l JOIN day_orders AS d USING (order_id) ORDER BY d._new_id, CAST(l.line_number AS INTEGER)"
+        )
+        selects["fx_rates"] = (
+            "SELECT "
+            + ", ".join(shifted(c, "%Y-%m-%d") if c == "rate_date" else c for c in columns("last_fx_rates"))
+            + f" FROM last_fx_rates WHERE CAST(rate_date AS DATE) = DATE '{last_day}'"
+        )
         renumber("interactions", "interaction_id", "occurred_at")
-        selects["interactions"] = "SELECT " + ", ".join(
-            "_new_id AS interaction_id" if c == "interaction_id" else shifted(c, "%Y-%m-%d %H:%M:%S") if c == "occurred_at" else c
-            for c in columns("last_interactions")
-        ) + " FROM day_interactions ORDER BY _new_id"
+        selects["interactions"] = (
+            "SELECT "
+            + ", ".join(
+                "_new_id AS interaction_id"
+                if c == "interaction_id"
+                else shifted(c, "%Y-%m-%d %H:%M:%S")
+                if c == "occurred_at"
+                else c
+                for c in columns("last_interactions")
+            )
+            + " FROM day_interactions ORDER BY _new_id"
+        )
 
         written, counts = [], {}
         for name, select in selects.items():

@@ -41,7 +41,6 @@ class Measurement:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-
 def _children(pid: int) -> list[int]:
     kids: list[int] = []
     try:
@@ -122,7 +121,9 @@ def run(
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     try:
         started = time.perf_counter()
-        proc = subprocess.Popen(list(command), env=dict(env) if env else None, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            list(command), env=dict(env) if env else None, cwd=cwd, stdout=out, stderr=subprocess.STDOUT
+        )
         peak, most, samples, peak_dir = 0, 0, 0, 0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)

@@ -107,7 +107,12 @@ def workaround_note(results: dict) -> list[str]:
     used = [(name, r["workarounds"]) for name, r in rows if r.get("workarounds")]
     if not used:
         return []
-    return ["", "Measured with non-default settings (a workaround, see below): " + "; ".join(f"{name}: {', '.join(w)}" for name, w in used) + "."]
+    return [
+        "",
+        "Measured with non-default settings (a workaround, see below): "
+        + "; ".join(f"{name}: {', '.join(w)}" for name, w in used)
+        + ".",
+    ]
 
 
 def failures(results: dict) -> list[str]:

@@ -35,6 +35,7 @@ table in docs/performance.md is rendered from them (bench.report).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -79,7 +80,11 @@ def error_lines(text: str, limit: int = 6) -> list[str]:
     seen: list[str] = []
     for line in text.splitlines():
         line = line.strip()
-        if ("Error" in line or "error" in line or "FAILED" in line) and line not in seen and not line.startswith("File "):
+        if (
+            ("Error" in line or "error" in line or "FAILED" in line)
+            and line not in seen
+            and not line.startswith("File ")
+        ):
             seen.append(line[:300])
     return seen[:limit]
 
@@ -101,10 +106,8 @@ def machine_info() -> dict:
     except OSError:
         pass
     mem_kib = 0
-    try:
+    with contextlib.suppress(OSError, IndexError, ValueError):
         mem_kib = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
-    except (OSError, IndexError, ValueError):
-        pass
     return {
         "hostname": platform.node(),
         "cpu": cpu,
@@ -125,8 +128,15 @@ def versions() -> dict:
     return out
 
 
-CODE_PATHS = ("pipelines", "dbt_project/models", "dbt_project/macros", "dbt_project/tests", "dbt_project/seeds",
-              "dbt_project/dbt_project.yml", "expectations")
+CODE_PATHS = (
+    "pipelines",
+    "dbt_project/models",
+    "dbt_project/macros",
+    "dbt_project/tests",
+    "dbt_project/seeds",
+    "dbt_project/dbt_project.yml",
+    "expectations",
+)
 
 
 def code_fingerprint() -> str:
@@ -161,7 +171,9 @@ class Bench:
         self.env = env
         # Settings that differ from what a user gets by default, recorded with the figures.
         self.workarounds: list[str] = [
-            f"{k}={env[k]}" for k in ("CCP_DUCKDB_MEMORY_LIMIT", "CCP_DUCKDB_THREADS", "CCP_DUCKDB_TEMP_DIR", "CCP_DBT_THREADS") if env.get(k)
+            f"{k}={env[k]}"
+            for k in ("CCP_DUCKDB_MEMORY_LIMIT", "CCP_DUCKDB_THREADS", "CCP_DUCKDB_TEMP_DIR", "CCP_DBT_THREADS")
+            if env.get(k)
         ]
 
     # -- state of one scale: warehouse, published set, Dagster instance, logs
@@ -202,10 +214,20 @@ class Bench:
         if m.exit_code or not found or found[-1][1] != "succeeded":
             raise BenchError(
                 f"pipeline run {tag} failed (exit {m.exit_code}); see {out}:\n{text[-3000:]}",
-                {"contender": "pipeline", "tag": tag, "order_lines": ds.order_lines, "format": ds.fmt,
-                 "wall_s": round(m.wall_s, 3), "peak_rss_mib": round(m.peak_rss_mib, 1), "code": code,
-                 "peak_spill_mib": m.peak_dir_mib, "log": str(out), "errors": error_lines(text),
-                 "workarounds": list(self.workarounds), "at": datetime.now().isoformat(timespec="seconds")},
+                {
+                    "contender": "pipeline",
+                    "tag": tag,
+                    "order_lines": ds.order_lines,
+                    "format": ds.fmt,
+                    "wall_s": round(m.wall_s, 3),
+                    "peak_rss_mib": round(m.peak_rss_mib, 1),
+                    "code": code,
+                    "peak_spill_mib": m.peak_dir_mib,
+                    "log": str(out),
+                    "errors": error_lines(text),
+                    "workarounds": list(self.workarounds),
+                    "at": datetime.now().isoformat(timespec="seconds"),
+                },
             )
         run_id = found[-1][0]
         stats = subprocess.run(
@@ -239,12 +261,25 @@ class Bench:
         if m.exit_code:
             raise BenchError(
                 f"{name} run {tag} failed (exit {m.exit_code}); see {out}:\n{text[-3000:]}",
-                {"contender": name, "tag": tag, "order_lines": ds.order_lines, "format": ds.fmt,
-                 "wall_s": round(m.wall_s, 3), "peak_rss_mib": round(m.peak_rss_mib, 1), "log": str(out),
-                 "errors": error_lines(text), "at": datetime.now().isoformat(timespec="seconds")},
+                {
+                    "contender": name,
+                    "tag": tag,
+                    "order_lines": ds.order_lines,
+                    "format": ds.fmt,
+                    "wall_s": round(m.wall_s, 3),
+                    "peak_rss_mib": round(m.peak_rss_mib, 1),
+                    "log": str(out),
+                    "errors": error_lines(text),
+                    "at": datetime.now().isoformat(timespec="seconds"),
+                },
             )
         info = json.loads([line for line in text.splitlines() if line.startswith("{")][-1])
-        return {**m.to_dict(), "compute_s": info["compute_s"], "customers": info["customers"], "as_of_date": info["as_of_date"]}
+        return {
+            **m.to_dict(),
+            "compute_s": info["compute_s"],
+            "customers": info["customers"],
+            "as_of_date": info["as_of_date"],
+        }
 
     # -- the agreement check
     def tier_files(self, ds: DataSet) -> dict[str, Path]:
@@ -260,7 +295,9 @@ class Bench:
         return agreement
 
     def check(self, ds: DataSet) -> dict:
-        log(f"  check: pipeline, {', '.join(self.baselines) or 'no baseline'} once each (warm-up, not timed) on {ds.order_lines:,} lines")
+        log(
+            f"  check: pipeline, {', '.join(self.baselines) or 'no baseline'} once each (warm-up, not timed) on {ds.order_lines:,} lines"
+        )
         pipeline = self.pipeline(ds, "check")
         runs = {name: self.contender(name, ds, "check", tiers_out=path) for name, path in self.tier_files(ds).items()}
         agreement = self.agreement(ds)
@@ -288,7 +325,7 @@ def compare_tiers(warehouse: Path, tiers: dict[str, Path]) -> dict:
             s: dict(con.execute(f"SELECT pareto_tier, count(*) FROM t_{s} GROUP BY 1 ORDER BY 1").fetchall())
             for s in sides
         }
-        pairs = [(a, b) for i, a in enumerate(sides) for b in sides[i + 1:]]
+        pairs = [(a, b) for i, a in enumerate(sides) for b in sides[i + 1 :]]
         disagreements, examples = {}, {}
         for a, b in pairs:
             query = f"""SELECT coalesce(x.customer_id, y.customer_id), x.pareto_tier, y.pareto_tier
@@ -355,7 +392,10 @@ def targets(scale: dict) -> dict:
         "marginal_le_2x_floor": {"value": ratio(marginal, floor_s), "limit": "<= 2.0"},
         "fixed_overhead_le_20s": {"value": scale.get("fixed_overhead_s"), "limit": "<= 20 s"},
         "peak_memory_le_2gb": {"value": scale.get("pipeline_peak_rss_mib"), "limit": "<= 2048 MiB"},
-        "incremental_le_25pct": {"value": ratio(scale.get("incremental_s"), scale.get("pipeline_s")), "limit": "<= 0.25"},
+        "incremental_le_25pct": {
+            "value": ratio(scale.get("incremental_s"), scale.get("pipeline_s")),
+            "limit": "<= 0.25",
+        },
         "pandas_ge_3x_pipeline": {"value": ratio(scale.get("pandas_s"), scale.get("pipeline_s")), "limit": ">= 3.0"},
     }
     limits = {
@@ -451,7 +491,9 @@ def measure_scale(bench: Bench, lines: int, repeats: int, incremental: bool, war
     if incremental:
         inc, extra = incremental_rounds(bench, ds, repeats)
         s = summarise("incremental", inc)
-        scale.update({k: s[k] for k in ("incremental_s", "incremental_s_min", "incremental_s_max", "incremental_peak_rss_mib")})
+        scale.update(
+            {k: s[k] for k in ("incremental_s", "incremental_s_min", "incremental_s_max", "incremental_peak_rss_mib")}
+        )
         scale["incremental_over_full"] = ratio(scale["incremental_s"], scale["pipeline_s"])
         scale["incremental_day"] = {
             "date": extra.day.isoformat(), "orders": extra.orders, "order_lines": extra.order_lines,
@@ -460,7 +502,12 @@ def measure_scale(bench: Bench, lines: int, repeats: int, incremental: bool, war
         }  # fmt: skip
         scale["incremental_stages_s"] = stage_medians(inc)
         runs["incremental"] = inc
-    scale.update({k: agreement.get(k) for k in ("tiers_agree", "tier_disagreements", "disagreement_examples", "as_of_dates", "tier_counts")})
+    scale.update(
+        {
+            k: agreement.get(k)
+            for k in ("tiers_agree", "tier_disagreements", "disagreement_examples", "as_of_dates", "tier_counts")
+        }
+    )
     scale["warmup_s"] = agreement.get("warmup")
     scale["workarounds"] = list(bench.workarounds)
     scale["code_fingerprints"] = sorted({r["code"] for r in runs["pipeline"] + runs.get("incremental", [])})
@@ -566,7 +613,8 @@ def main(argv: list[str] | None = None) -> int:
                 "pipeline": "python -m pipelines.run from an empty warehouse and publish folder",
                 "floor": "python -m bench.contenders floor (bench/baselines/floor.sql, one DuckDB connection)",
                 "pandas": "python -m bench.contenders pandas (bench/baselines/pandas_rules.py)",
-                "duckdb_memory_limit": os.environ.get("CCP_DUCKDB_MEMORY_LIMIT") or "1GB (pipeline default; the floor keeps DuckDB's own)",
+                "duckdb_memory_limit": os.environ.get("CCP_DUCKDB_MEMORY_LIMIT")
+                or "1GB (pipeline default; the floor keeps DuckDB's own)",
                 "duckdb_threads": os.environ.get("CCP_DUCKDB_THREADS") or f"{os.cpu_count()} (cores)",
             },
         }
@@ -585,7 +633,10 @@ def main(argv: list[str] | None = None) -> int:
         largest = max(scales)
         for lines in scales:
             scale = measure_scale(
-                bench, lines, args.repeats, incremental=not args.no_incremental and lines == largest,
+                bench,
+                lines,
+                args.repeats,
+                incremental=not args.no_incremental and lines == largest,
                 warmup=not args.no_warmup,
             )
             results["scales"] = [

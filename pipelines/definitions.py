@@ -1,38 +1,38 @@
 """The Dagster entry point (workspace.yaml loads it). Nothing runs at import: the
-definitions, and the dbt manifest they need, are built when Dagster asks for them."""
+definitions, and the dbt manifest they need, are built when Dagster asks for them.
+
+Settings are read here, once, and reach every step as resources."""
 
 import dagster as dg
 
 from pipelines.checks.gates import build_gates
+from pipelines.core.resources import pipeline_resources
+from pipelines.core.settings import Settings
 from pipelines.ingest.assets import build_ingest_assets
-from pipelines.publish.assets import published_marts
 from pipelines.orchestration import daily_schedule, landing_sensor, refresh_job
-from pipelines.settings import Settings
-from pipelines.transform.assets import RunParameters, build_dbt_assets
-from pipelines.transform.project import ProjectDbtCli, dbt_executable, dbt_project
-from pipelines.warehouse import WarehouseResource
+from pipelines.publish.assets import published_marts
+from pipelines.transform.assets import build_dbt_assets
+from pipelines.transform.project import dbt_project, dbt_resource
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    resources = pipeline_resources(settings)
+    project = dbt_project(resources["warehouse"].dbt_profile_vars())
+    return dg.Definitions(
+        assets=[*build_ingest_assets(), *build_dbt_assets(project), published_marts],
+        asset_checks=build_gates(
+            settings.expectations_dir,
+            {"max_quarantine_share": settings.max_quarantine_share, "max_orphan_share": settings.max_orphan_share},
+        ),
+        jobs=[refresh_job()],
+        schedules=[daily_schedule(settings)],
+        sensors=[landing_sensor],
+        resources={**resources, "dbt": dbt_resource(project)},
+        # DuckDB allows one writing process: steps of a run share this one.
+        executor=dg.in_process_executor,
+    )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    settings = Settings.from_env()
-    project = dbt_project()
-    return dg.Definitions(
-        assets=[*build_ingest_assets(), *build_dbt_assets(project), published_marts],
-        asset_checks=build_gates(settings),
-        jobs=[refresh_job()],
-        schedules=[daily_schedule(settings)],
-        sensors=[landing_sensor],
-        resources={
-            "warehouse": WarehouseResource(
-                path=str(settings.warehouse),
-                memory_limit=settings.duckdb_memory_limit,
-                threads=settings.duckdb_threads,
-                temp_dir=str(settings.duckdb_temp_dir),
-            ),
-            "dbt": ProjectDbtCli(project_dir=project, dbt_executable=dbt_executable()),
-            "run_parameters": RunParameters.from_settings(settings),
-        },
-        # DuckDB allows one writing process: steps of a run share this one.
-        executor=dg.in_process_executor,
-    )
+    return build_definitions(Settings.from_env())

@@ -1,12 +1,13 @@
 """The refresh job and what starts it: a daily schedule and a sensor on landed files."""
 
-import hashlib
+from datetime import date
 
 import dagster as dg
 
+from pipelines.core.landing import landing_fingerprint
+from pipelines.core.resources import LandingResource
+from pipelines.core.settings import Settings, parse_as_of_date
 from pipelines.ingest.contract import TABLES
-from pipelines.ingest.loader import landed_files
-from pipelines.settings import Settings
 
 REFRESH_JOB = "refresh"
 # dagster.yaml limits runs with this tag to one at a time: DuckDB has one writer.
@@ -22,8 +23,12 @@ def refresh_job():
     )
 
 
-def as_of_run_config(as_of_date: str) -> dict:
-    return {"resources": {"run_parameters": {"config": {"as_of_date": as_of_date}}}}
+def as_of_run_config(as_of_date: date | str, source: str) -> dict:
+    """Run config that sets a run's as_of_date, checked here by the one date check."""
+    checked = parse_as_of_date(as_of_date, source)
+    if checked is None:
+        return {}
+    return {"resources": {"run_parameters": {"config": {"as_of_date": checked.isoformat()}}}}
 
 
 def daily_schedule(settings: Settings) -> dg.ScheduleDefinition:
@@ -35,31 +40,28 @@ def daily_schedule(settings: Settings) -> dg.ScheduleDefinition:
     )
     def daily_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         day = context.scheduled_execution_time.date().isoformat()
-        return dg.RunRequest(run_key=day, run_config=as_of_run_config(day), tags={"as_of_date": day})
+        return dg.RunRequest(
+            run_key=day,
+            run_config=as_of_run_config(day, "schedule daily_refresh: as_of_date"),
+            tags={"as_of_date": day},
+        )
 
     return daily_refresh
-
-
-def landing_fingerprint(settings: Settings) -> str:
-    """Names, sizes and modification times of every landed file: cheap to compute and
-    changes whenever a batch lands. The sensor never opens the warehouse (the writer
-    may hold it)."""
-    digest = hashlib.sha256()
-    for table in TABLES:
-        for path in landed_files(settings.landing_dir, table):
-            stat = path.stat()
-            digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
 
 
 @dg.sensor(
     job_name=REFRESH_JOB,
     minimum_interval_seconds=60,
-    description="Starts a refresh when files land in the landing folder.",
+    description=(
+        "Starts a refresh when files land in the landing folder. It only lists the folder: "
+        "the run holding the warehouse is never disturbed."
+    ),
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
-def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    fingerprint = landing_fingerprint(Settings.from_env())
+def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource) -> dg.SensorResult:
+    fingerprint = landing_fingerprint(landing.folder, [(t.source, t.name) for t in TABLES])
     if fingerprint == context.cursor:
         return dg.SensorResult(skip_reason="No new landed files.")
+    # The run's as_of_date is the run_parameters default (CCP_AS_OF_DATE or the latest
+    # order), checked when the run starts like any other.
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=fingerprint)], cursor=fingerprint)

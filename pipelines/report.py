@@ -1,16 +1,158 @@
-"""The short human summary `make run` prints, read from the warehouse after a run."""
+"""What `make run` prints after a run, from one structured result: the run's own record
+(what each step materialized and what each gate decided), plus the headline read from
+the marts it built."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import dagster as dg
 import duckdb
 
-from pipelines.ingest.contract import TABLES
-from pipelines.ingest.loader import LEDGER, QUARANTINE
-from pipelines.settings import Settings
-from pipelines.warehouse import connect
+from pipelines.core.outcomes import GateResult, gate_results
+from pipelines.core.settings import Settings
+from pipelines.core.warehouse import connect
+
+
+def _plain(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+@dataclass
+class RunReport:
+    """One refresh, as its record tells it."""
+
+    run_id: str
+    success: bool
+    # Metadata of each materialized asset, by asset key ("raw/orders", "published/marts").
+    materialized: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gates: list[GateResult] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_result(cls, result: dg.ExecuteInProcessResult) -> RunReport:
+        materialized: dict[str, dict[str, Any]] = {}
+        evaluations = []
+        for event in result.all_events:
+            if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+                materialization = event.event_specific_data.materialization
+                materialized[materialization.asset_key.to_user_string()] = {
+                    k: _plain(v) for k, v in materialization.metadata.items()
+                }
+            elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+                evaluations.append(event.event_specific_data)
+        return cls(
+            run_id=result.run_id,
+            success=result.success,
+            materialized=materialized,
+            gates=gate_results(evaluations),
+            failures=failure_messages(result),
+        )
+
+    @property
+    def ingested(self) -> dict[str, dict[str, Any]]:
+        return {k.removeprefix("raw/"): v for k, v in self.materialized.items() if k.startswith("raw/")}
+
+    @property
+    def published(self) -> dict[str, Any] | None:
+        return self.materialized.get("published/marts")
+
+
+def _innermost(error):
+    """The first error of the chain that is not Dagster's wrapper: the one the
+    pipeline raised, with its own words (not the lower-level error it wraps)."""
+    while error is not None and error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    return error
+
+
+def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
+    """What failed, in words: failed gates with their suite, expectation, column and
+    counts, then the steps that failed, or the setting that stopped the run before any."""
+    messages = []
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                messages.append(f"{evaluation.asset_key.to_user_string()} gate: {evaluation.description}")
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            error = _innermost(event.step_failure_data.error)
+            user = event.step_failure_data.user_failure_data
+            text = (user.description if user and user.description else None) or (
+                error.message.strip() if error else "failed"
+            )
+            messages.append(f"{event.step_key}: {text}")
+        elif event.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE:
+            error = _innermost(getattr(event.event_specific_data, "error", None))
+            messages.append(f"run setup: {error.message.strip() if error else 'a resource failed to start'}")
+    return messages
+
+
+def ingest_lines(report: RunReport) -> list[str]:
+    if not report.ingested:
+        return []
+    lines = ["Raw tables this run (files loaded/skipped, rows read = loaded + quarantined):"]
+    by_column: dict[str, int] = {}
+    for table, meta in sorted(report.ingested.items()):
+        lines.append(
+            f"  raw.{table:<13} {meta.get('files_loaded', 0):>4} loaded {meta.get('files_skipped', 0):>4} skipped"
+            f"  {meta.get('rows_read', 0):>11,} = {meta.get('rows_loaded', 0):>11,} + {meta.get('rows_quarantined', 0):,}"
+        )
+        for column, count in (meta.get("quarantined_by_column") or {}).items():
+            by_column[f"{table}.{column}"] = count
+    if by_column:
+        lines.append("Quarantined rows by table and column (all in raw.quarantine):")
+        top = sorted(by_column.items(), key=lambda item: (-item[1], item[0]))[:8]
+        lines += [f"  {name}: {count:,}" for name, count in top]
+    return lines
+
+
+def gate_lines(report: RunReport, gates: tuple[str, ...] = ("raw", "staging", "marts")) -> list[str]:
+    lines = []
+    for gate in gates:
+        results = [g for g in report.gates if g.gate == gate]
+        if not results:
+            lines.append(f"  {gate:<8} not run")
+            continue
+        lines.append(f"  {gate:<8} {sum(g.passed for g in results)}/{len(results)} suites passed")
+        for result in results:
+            if not result.passed:
+                lines.append(f"    {result.description}")
+            for row in result.report:
+                if row.get("orphans"):
+                    state = "waiting" if row.get("blocks_gate", True) else "counted, reported"
+                    lines.append(f"    {state}: {row['orphans']:,} of {row['total']:,} {row['orphan_kind']}")
+    return ["Quality gates (Great Expectations):", *lines]
+
+
+def publish_lines(report: RunReport, publish_dir: Path) -> list[str]:
+    published = report.published
+    if published is not None:
+        lines = [f"Published release {published['release']} (as of {published.get('as_of_date') or 'n/a'}):"]
+    else:
+        live = _live_manifest(publish_dir)
+        if live is None:
+            return ["Published: nothing yet."]
+        lines = [
+            f"Not published by this run; BI tools still read release {live['release_id']} from run {live['run_id']}:"
+        ]
+    lines.append(f"  DuckDB:   {_shown(publish_dir / 'marts.duckdb')}")
+    lines.append(f"  Parquet:  {_shown(publish_dir / 'parquet')}/<table>.parquet")
+    lines.append(f"  Manifest: {_shown(publish_dir / 'manifest.json')}")
+    docs = published.get("data_docs") if published else None
+    if docs and Path(docs).exists():
+        lines.append(f"  Data Docs: {_shown(Path(docs))}")
+    return lines
+
+
+def _live_manifest(publish_dir: Path) -> dict | None:
+    """The manifest BI tools read now, as they read it."""
+    path = publish_dir / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -22,29 +164,7 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     )
 
 
-def ingest_summary(con: duckdb.DuckDBPyConnection) -> list[str]:
-    lines = ["Raw tables (files, rows read = loaded + quarantined):"]
-    for table in TABLES:
-        files, read, loaded, quarantined = con.execute(
-            f"""SELECT count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
-                       coalesce(sum(rows_quarantined), 0)
-                FROM {LEDGER} WHERE table_name = ?""",
-            [table.name],
-        ).fetchone()
-        lines.append(
-            f"  raw.{table.name:<13} {files:>4} files  {read:>11,} = {loaded:>11,} + {quarantined:,}"
-        )
-    reasons = con.execute(
-        f"""SELECT table_name, column_name, count(*) AS n FROM {QUARANTINE}
-            GROUP BY ALL ORDER BY n DESC, table_name, column_name LIMIT 8"""
-    ).fetchall()
-    if reasons:
-        lines.append(f"Quarantined rows by table and column (all in {QUARANTINE}):")
-        lines += [f"  {t}.{c}: {n:,}" for t, c, n in reasons]
-    return lines
-
-
-def model_summary(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+def model_lines(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     tables = con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY 1",
         [schema],
@@ -79,25 +199,21 @@ def headline(con: duckdb.DuckDBPyConnection) -> list[str]:
         """SELECT quadrant, customers, net_revenue_window, gross_margin FROM marts.quadrant_summary
            ORDER BY sort_order"""
     ).fetchall()
-    lines.append(
-        "  Quadrants: " + "   ".join(f"{q} {n:,} (margin {_pct(m)})" for q, n, r, m in quadrants)
-    )
-    churn = dict(
-        (status, (n, r, lost))
+    lines.append("  Quadrants: " + "   ".join(f"{q} {n:,} (margin {_pct(m)})" for q, n, r, m in quadrants))
+    churn = {
+        status: (n, r, lost)
         for status, n, r, lost in con.execute(
             """SELECT churn_status, count(*), sum(net_revenue_window), sum(net_revenue_last_active_year)
                FROM marts.customer_value GROUP BY 1"""
         ).fetchall()
-    )
+    }
     at_risk = churn.get("at_risk", (0, 0, 0))
     churned = churn.get("churned", (0, 0, 0))
     lines.append(
         f"  Churn:     {at_risk[0]:,} at risk carrying {_money(at_risk[1])} of window revenue;"
         f" {churned[0]:,} churned, who brought {_money(churned[2])} in their last active year."
     )
-    keys = con.execute(
-        "SELECT count(*) FILTER (WHERE is_key_account), count(*) FROM marts.customer_value"
-    ).fetchone()
+    keys = con.execute("SELECT count(*) FILTER (WHERE is_key_account), count(*) FROM marts.customer_value").fetchone()
     lines.append(f"  Key accounts: {keys[0]:,}")
     return lines
 
@@ -110,66 +226,28 @@ def _money(value) -> str:
     return f"{float(value or 0):,.0f}"
 
 
-def summary(settings: Settings) -> str:
-    if not settings.warehouse.exists():
-        return f"No warehouse at {settings.warehouse} yet."
-    with connect(settings.warehouse, read_only=True) as con:
-        lines = ingest_summary(con) if _exists(con, "raw", "ingest_ledger") else []
-        models = model_summary(con, "marts")
+def warehouse_lines(warehouse: Path) -> list[str]:
+    if not warehouse.exists():
+        return [f"No warehouse at {warehouse} yet."]
+    with connect(warehouse, read_only=True) as con:
+        lines = []
+        models = model_lines(con, "marts")
         if models:
-            lines.append("Marts:")
-            lines += models
+            lines += ["Marts:", *models]
         if _exists(con, "marts", "pareto_summary") and _exists(con, "marts", "quadrant_summary"):
-            lines.append("")
-            lines += headline(con)
-    lines.append(f"Warehouse: {_shown(settings.warehouse)}")
-    return "\n".join(lines)
-
-
-def gate_summary(settings: Settings, run_id: str) -> list[str]:
-    from pipelines.checks.gates import gate_results_dir
-
-    lines = []
-    for stage in ("raw", "staging", "marts"):
-        path = gate_results_dir(settings, run_id) / f"{stage}.json"
-        if not path.exists():
-            lines.append(f"  {stage:<8} not run")
-            continue
-        records = json.loads(path.read_text(encoding="utf-8"))
-        passed = sum(r["success"] for r in records)
-        lines.append(f"  {stage:<8} {passed}/{len(records)} suites passed")
-        for record in records:
-            lines += [f"    {record['suite']}: {failure}" for failure in record["failed"]]
-            for row in record.get("report", []):
-                if row.get("orphans"):
-                    state = "waiting" if row.get("blocks_gate", True) else "counted, reported"
-                    lines.append(f"    {state}: {row['orphans']:,} of {row['total']:,} {row['orphan_kind']}")
-    return ["Quality gates (Great Expectations):", *lines]
-
-
-def publish_summary(settings: Settings, run_id: str) -> list[str]:
-    from pipelines.checks.gates import quality_site
-    from pipelines.publish.release import current_release
-
-    release = current_release(settings.publish_dir)
-    lines = []
-    if release is None:
-        lines.append("Published: nothing yet.")
-    elif release.manifest["run_id"] == run_id:
-        lines.append(f"Published release {release.release_id} (as of {release.manifest['as_of_date']}):")
-    else:
-        lines.append(
-            f"Not published by this run; BI tools still read release {release.release_id} "
-            f"from run {release.manifest['run_id']}:"
-        )
-    if release is not None:
-        lines.append(f"  DuckDB:   {_shown(settings.publish_dir / 'marts.duckdb')}")
-        lines.append(f"  Parquet:  {_shown(settings.publish_dir / 'parquet')}/<table>.parquet")
-        lines.append(f"  Manifest: {_shown(settings.publish_dir / 'manifest.json')}")
-    site = quality_site(settings) / "index.html"
-    if site.exists():
-        lines.append(f"  Data Docs: {_shown(site)}")
+            lines += ["", *headline(con)]
+    lines.append(f"Warehouse: {_shown(warehouse)}")
     return lines
+
+
+def render(report: RunReport, settings: Settings) -> str:
+    sections = [
+        ingest_lines(report),
+        warehouse_lines(settings.warehouse),
+        ["", *gate_lines(report)],
+        ["", *publish_lines(report, settings.publish_dir)],
+    ]
+    return "\n".join(line for section in sections for line in section)
 
 
 def _shown(path: Path) -> str:

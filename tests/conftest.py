@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.warehouse import quiet_interpreter_shutdown
+from pipelines.core.warehouse import quiet_interpreter_shutdown
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,9 +33,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def write_csv(
-    path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False
-) -> Path:
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False) -> Path:
     """Write a landed CSV file the way a producer would (UTF-8, optional BOM)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:

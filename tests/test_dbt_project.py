@@ -3,21 +3,26 @@ whole project builds on an empty warehouse (no landed data at all)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
 import duckdb
 
+from pipelines.core.paths import DBT_PROJECT_DIR
+from pipelines.core.resources import warehouse_resource
+from pipelines.core.settings import Settings
 from pipelines.ingest.loader import ensure_raw_schema
-from pipelines.settings import DBT_PROJECT_DIR, Settings
 from pipelines.transform.project import dbt_executable
 
 
-def dbt(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+def dbt(*args: str, settings: Settings) -> subprocess.CompletedProcess:
+    # The connection as the pipeline passes it: vars of the command, not the environment.
+    profile = json.dumps(warehouse_resource(settings).dbt_profile_vars())
     return subprocess.run(
-        [dbt_executable(), *args, "--no-version-check"],
+        [dbt_executable(), *args, "--vars", profile, "--no-version-check"],
         cwd=DBT_PROJECT_DIR,
-        env={**os.environ, **env},
+        env={k: v for k, v in os.environ.items() if not k.startswith("CCP_")},
         capture_output=True,
         text=True,
         timeout=600,
@@ -30,7 +35,7 @@ def test_dbt_builds_on_empty_input_and_every_unit_test_passes(workdir):
         ensure_raw_schema(con)
 
     # Models first: a unit test of an incremental model reads the model's own columns.
-    result = dbt("build", "--exclude-resource-type", "unit_test", env=settings.dbt_env())
+    result = dbt("build", "--exclude-resource-type", "unit_test", settings=settings)
     assert result.returncode == 0, result.stdout[-4000:]
     assert "ERROR=0" in result.stdout and "FAIL" not in result.stdout.split("Done.")[-1]
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
@@ -42,7 +47,7 @@ def test_dbt_builds_on_empty_input_and_every_unit_test_passes(workdir):
     assert summary == [(0, 0, 0)]
     assert quadrants == (6, 0)
 
-    result = dbt("test", "--select", "test_type:unit", env=settings.dbt_env())
+    result = dbt("test", "--select", "test_type:unit", settings=settings)
     assert result.returncode == 0, result.stdout[-4000:]
     assert "ERROR=0" in result.stdout and "FAIL=" not in result.stdout.split("Done.")[-1]
     unit_tests = [line for line in result.stdout.splitlines() if "unit_test" in line or "::" in line]

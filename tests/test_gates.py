@@ -10,23 +10,26 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.checks.suites import STAGES, load_suite, load_suites
+from pipelines.checks.suites import GATES, load_suite, load_suites
 from pipelines.checks.validate import validate_suites
-from pipelines.settings import Settings
+from pipelines.core.resources import pipeline_resources
+from pipelines.core.settings import Settings
 
 
 def test_every_suite_in_the_repository_loads_and_gx_accepts_every_expectation():
     import great_expectations as gx
 
-    settings = Settings.from_env({})
-    suites = [s for stage in STAGES for s in load_suites(stage, settings)]
-    assert {s.stage for s in suites} == set(STAGES)
+    settings = Settings.from_env({"CCP_MAX_ORPHAN_SHARE": "0.03"})
+    thresholds = pipeline_resources(settings)["quality"].thresholds()
+    suites = [s for gate in GATES for s in load_suites(settings.expectations_dir, gate, thresholds)]
+    assert {s.gate for s in suites} == set(GATES)
     for suite in suites:
         parsed = gx.ExpectationSuite(**suite.definition)
         assert len(parsed.expectations) == len(suite.definition["expectations"]), suite.path
     # Settings reach the suites.
     orphans = next(s for s in suites if s.name == "staging.orphans")
-    assert orphans.definition["expectations"][0]["kwargs"]["max_value"] == settings.max_orphan_share
+    assert orphans.definition["expectations"][0]["kwargs"]["max_value"] == 0.03
+    assert orphans.table == "audit.orphan_report" and orphans.asset == ("audit", "orphan_report")
 
 
 @pytest.fixture
@@ -57,19 +60,27 @@ def test_validation_runs_in_the_database_with_exact_counts_and_releases_the_file
             {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "order_id"}},
             {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "customer_id"}},
             {"type": "expect_column_values_to_be_between", "kwargs": {"column": "quantity", "min_value": 1}},
-            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "currency", "value_set": ["CNY", "USD"]}},
-            {"type": "expect_column_pair_values_a_to_be_greater_than_b",
-             "kwargs": {"column_A": "shipped_on", "column_B": "ordered_on"}},
+            {
+                "type": "expect_column_values_to_be_in_set",
+                "kwargs": {"column": "currency", "value_set": ["CNY", "USD"]},
+            },
+            {
+                "type": "expect_column_pair_values_a_to_be_greater_than_b",
+                "kwargs": {"column_A": "shipped_on", "column_B": "ordered_on"},
+            },
             {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1, "max_value": 10000}},
-            {"type": "unexpected_rows_expectation",
-             "kwargs": {"unexpected_rows_query":
-                        "SELECT o.customer_id FROM {batch} AS o LEFT JOIN sales.customers AS c "
-                        "ON o.customer_id = c.customer_id WHERE o.customer_id IS NOT NULL AND c.customer_id IS NULL"}},
+            {
+                "type": "unexpected_rows_expectation",
+                "kwargs": {
+                    "unexpected_rows_query": "SELECT o.customer_id FROM {batch} AS o LEFT JOIN sales.customers AS c "
+                    "ON o.customer_id = c.customer_id WHERE o.customer_id IS NOT NULL AND c.customer_id IS NULL"
+                },
+            },
         ],
     }
     suite_file = tmp_path / "orders.json"
     suite_file.write_text(json.dumps(definition))
-    suite = load_suite(suite_file, "planted", Settings.from_env({}))
+    suite = load_suite(suite_file, "planted", {})
 
     [outcome] = validate_suites(planted, [suite], docs_dir=tmp_path / "docs")
 
@@ -82,11 +93,16 @@ def test_validation_runs_in_the_database_with_exact_counts_and_releases_the_file
     assert counts[("expect_column_pair_values_a_to_be_greater_than_b", "shipped_on, ordered_on")] == (False, 5)
     assert counts[("expect_table_row_count_to_be_between", "")][0] is True
     # Customers C45..C49 are unknown: 5 ids x 200 orders each, less the null rows among them.
-    unknown = duckdb.connect(str(planted), read_only=True).execute(
-        "SELECT count(*) FROM sales.orders WHERE customer_id IN ('C45','C46','C47','C48','C49')"
-    ).fetchone()[0]
+    unknown = (
+        duckdb.connect(str(planted), read_only=True)
+        .execute("SELECT count(*) FROM sales.orders WHERE customer_id IN ('C45','C46','C47','C48','C49')")
+        .fetchone()[0]
+    )
     assert counts[("unexpected_rows_expectation", "")] == (False, unknown)
-    assert "expect_column_values_to_be_between on quantity: 4 unexpected (0.04%), e.g. [-1, -1, -1, -1]" in outcome.describe()
+    assert (
+        "expect_column_values_to_be_between on quantity: 4 unexpected (0.04%), e.g. [-1, -1, -1, -1]"
+        in outcome.describe()
+    )
     assert (tmp_path / "docs" / "index.html").exists()
     # GX let go of the file: a writer can open it.
     duckdb.connect(str(planted)).close()
@@ -101,18 +117,21 @@ def test_a_summary_query_suite_is_validated_on_its_rows_and_reported(planted, tm
             "asset": "sales/orders",
             "report": True,
             "query": "SELECT 'orders for unknown customers' AS kind, count(*) FILTER (WHERE c.customer_id IS NULL "
-                     "AND o.customer_id IS NOT NULL) AS orphans, count(*) AS total, "
-                     "count(*) FILTER (WHERE c.customer_id IS NULL AND o.customer_id IS NOT NULL) / count(*) AS share "
-                     "FROM sales.orders AS o LEFT JOIN sales.customers AS c ON o.customer_id = c.customer_id "
-                     "UNION ALL SELECT 'not checked', 3, 10, NULL",
+            "AND o.customer_id IS NOT NULL) AS orphans, count(*) AS total, "
+            "count(*) FILTER (WHERE c.customer_id IS NULL AND o.customer_id IS NOT NULL) / count(*) AS share "
+            "FROM sales.orders AS o LEFT JOIN sales.customers AS c ON o.customer_id = c.customer_id "
+            "UNION ALL SELECT 'not checked', 3, 10, NULL",
         },
         "expectations": [
-            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "share", "min_value": 0, "max_value": 0.05}},
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "share", "min_value": 0, "max_value": 0.05},
+            },
         ],
     }
     suite_file = tmp_path / "orphans.json"
     suite_file.write_text(json.dumps(definition))
-    suite = load_suite(suite_file, "planted", Settings.from_env({}))
+    suite = load_suite(suite_file, "planted", {})
 
     [outcome] = validate_suites(planted, [suite])
 

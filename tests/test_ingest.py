@@ -20,8 +20,9 @@ CUSTOMERS = TABLES_BY_NAME["customers"]
 ORDER_HEADER = ORDERS.column_names
 
 
-def order(order_id, customer="C1", at="2025-01-05 10:00:00", channel="web", currency="CNY",
-          status="completed", shipping=""):
+def order(
+    order_id, customer="C1", at="2025-01-05 10:00:00", channel="web", currency="CNY", status="completed", shipping=""
+):
     return [order_id, customer, at, channel, currency, status, shipping]
 
 
@@ -42,9 +43,7 @@ def orders_dir(landing: Path) -> Path:
 
 
 def ledger(con) -> list[tuple]:
-    return con.execute(
-        f"SELECT file, rows_read, rows_loaded, rows_quarantined FROM {LEDGER} ORDER BY file"
-    ).fetchall()
+    return con.execute(f"SELECT file, rows_read, rows_loaded, rows_quarantined FROM {LEDGER} ORDER BY file").fetchall()
 
 
 def test_good_batches_load_in_order_with_their_batch_names(con, landing):
@@ -182,8 +181,23 @@ def test_text_in_any_script_round_trips_unchanged_with_or_without_bom(con, landi
     folder = landing / "crm" / "customers"
     header = CUSTOMERS.column_names
     rows = [
-        [f"C{i}", name, "company", "制造业", "华东", "上海", "2024-01-01 00:00:00", "展会", "", "王芳",
-         "G1", "金卡", "13800000000", "a@example.com", ""]
+        [
+            f"C{i}",
+            name,
+            "company",
+            "制造业",
+            "华东",
+            "上海",
+            "2024-01-01 00:00:00",
+            "展会",
+            "",
+            "王芳",
+            "G1",
+            "金卡",
+            "13800000000",
+            "a@example.com",
+            "",
+        ]
         for i, name in enumerate(names)
     ]
     write_csv(folder / "2025-01.csv", header, rows[:3], bom=True)
@@ -192,7 +206,9 @@ def test_text_in_any_script_round_trips_unchanged_with_or_without_bom(con, landi
     report = ingest_table(con, CUSTOMERS, landing, TODAY)
 
     assert report.rows_loaded == len(names) and report.rows_quarantined == 0
-    loaded = con.execute("SELECT customer_name, industry, membership_level FROM raw.customers ORDER BY customer_id").fetchall()
+    loaded = con.execute(
+        "SELECT customer_name, industry, membership_level FROM raw.customers ORDER BY customer_id"
+    ).fetchall()
     assert [r[0] for r in loaded] == names
     assert loaded[0][1:] == ("制造业", "金卡")
 

@@ -10,13 +10,18 @@ import sys
 import duckdb
 import pytest
 
+from pipelines.core.settings import Settings
 from pipelines.demo import generate
 from pipelines.run import failure_messages, run_refresh
-from pipelines.settings import Settings
 
 MARTS = {
-    "customer_value", "pareto_summary", "pareto_curve", "quadrant_summary",
-    "churn_analysis", "customer_tier_history", "tier_migration",
+    "customer_value",
+    "pareto_summary",
+    "pareto_curve",
+    "quadrant_summary",
+    "churn_analysis",
+    "customer_tier_history",
+    "tier_migration",
 }
 
 
@@ -47,7 +52,7 @@ def test_the_dbt_resource_skips_only_probes_dagster_dbt_still_has():
 
     from dagster_dbt import DbtCliResource
 
-    from pipelines.settings import DBT_PROJECT_DIR
+    from pipelines.core.paths import DBT_PROJECT_DIR
     from pipelines.transform.project import ProjectDbtCli, dbt_executable
 
     # Both overrides replace dagster-dbt internals; if an upgrade renames them, the
@@ -86,9 +91,7 @@ def refreshed(tmp_path_factory):
 def _checksums(settings: Settings) -> dict[str, tuple]:
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         return {
-            mart: con.execute(
-                f"SELECT count(*), sum(hash(t)::HUGEINT) FROM marts.{mart} AS t"
-            ).fetchone()
+            mart: con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM marts.{mart} AS t").fetchone()
             for mart in MARTS
         }
 
@@ -111,9 +114,7 @@ def test_a_second_run_on_the_same_files_loads_nothing_again_and_gives_the_same_m
     settings, _, second, checksums = refreshed
     assert second.success, failure_messages(second)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        files, distinct = con.execute(
-            "SELECT count(*), count(DISTINCT sha256) FROM raw.ingest_ledger"
-        ).fetchone()
+        files, distinct = con.execute("SELECT count(*), count(DISTINCT sha256) FROM raw.ingest_ledger").fetchone()
     assert files == distinct
     assert _checksums(settings) == checksums
 
@@ -135,9 +136,9 @@ def test_a_file_missing_a_column_fails_the_run_naming_file_and_column(workdir):
     messages = "\n".join(failure_messages(result))
     assert f"sales/orders/{broken.name}, column 'currency': required column is missing" in messages
     # Nothing downstream of the failed ingest ran.
-    assert not any(
-        e.is_step_success and e.step_key == "dbt_models" for e in result.all_events
-    )
+    started = {e.step_key for e in result.all_events if e.is_step_start}
+    assert "raw__orders" in started
+    assert not started & {"dbt_staging", "dbt_marts", "published__marts"}, started
 
 
 def test_the_marts_match_an_independent_implementation_of_the_rules(refreshed):
@@ -149,10 +150,14 @@ def test_the_marts_match_an_independent_implementation_of_the_rules(refreshed):
     expected = pandas_rules.compute(settings.landing_dir)["customer_value"].set_index("customer_id")
     columns = ["pareto_tier", "profit_band", "quadrant", "churn_status", "orders_window", "recency_days"]
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        actual = con.execute(
-            f"SELECT customer_id, {', '.join(columns)}, net_revenue_window::DOUBLE AS net_revenue_window "
-            "FROM marts.customer_value"
-        ).df().set_index("customer_id")
+        actual = (
+            con.execute(
+                f"SELECT customer_id, {', '.join(columns)}, net_revenue_window::DOUBLE AS net_revenue_window "
+                "FROM marts.customer_value"
+            )
+            .df()
+            .set_index("customer_id")
+        )
     assert sorted(actual.index) == sorted(expected.index)
     joined = actual.merge(expected, left_index=True, right_index=True, suffixes=("", "_expected"))
     for column in columns:
@@ -223,3 +228,60 @@ def test_an_incremental_run_on_new_batches_gives_what_a_full_build_gives(workdir
     # The later batch restates; the late batch named before the others does not.
     assert float(lines[(first_key[0], int(first_key[1]))][4]) == 7
     assert float(lines[(second_key[0], int(second_key[1]))][4]) != 9
+
+
+def test_a_run_config_override_of_the_warehouse_reaches_ingest_dbt_the_gates_and_publish(workdir):
+    """The launchpad's `resources: warehouse: config: path:` moves every step of the run."""
+    from pipelines.report import RunReport
+
+    generate(workdir / "landing", order_lines=1500, seed=4)
+    settings = Settings.from_env()
+    elsewhere = workdir / "elsewhere" / "override.duckdb"
+
+    result = run_refresh(settings, resources={"warehouse": {"path": str(elsewhere)}})
+
+    assert result.success, failure_messages(result)
+    # Nothing went to the warehouse of the environment: not ingest, not dbt.
+    assert not settings.warehouse.exists()
+    with duckdb.connect(str(elsewhere), read_only=True) as con:
+        loaded = con.execute("SELECT sum(rows_loaded) FROM raw.ingest_ledger").fetchone()[0]
+        customers = con.execute("SELECT count(*) FROM marts.customer_value").fetchone()[0]
+    assert loaded > 0 and customers > 0
+    # Each gate validated that file (the default one does not exist to be read)...
+    report = RunReport.from_result(result)
+    assert {g.gate for g in report.gates} == {"raw", "staging", "marts"}
+    assert all(g.passed for g in report.gates)
+    # ...and publish copied from it.
+    with duckdb.connect(str(settings.publish_dir / "marts.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM customer_value").fetchone()[0] == customers
+
+
+def test_the_launchpad_config_the_docs_show_is_valid_for_the_refresh_job(workdir):
+    import re
+    import textwrap
+
+    import dagster as dg
+    import yaml
+
+    from pipelines.core.paths import PROJECT_ROOT
+    from pipelines.definitions import build_definitions
+
+    text = (PROJECT_ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    blocks = [textwrap.dedent(b) for b in re.findall(r"```yaml\n(.*?)\n\s*```", text, re.S)]
+    configs = [yaml.safe_load(b) for b in blocks if "as_of_date" in b]
+    assert len(configs) >= 2  # English and Chinese
+    job = build_definitions(Settings.from_env()).resolve_job_def("refresh")
+    for config in configs:
+        dg.validate_run_config(job, config)
+
+
+def test_a_bad_launchpad_date_fails_the_run_naming_the_run_config_before_dbt(workdir):
+    generate(workdir / "landing", order_lines=300, seed=8)
+
+    result = run_refresh(Settings.from_env(), resources={"run_parameters": {"as_of_date": "2025-02-30"}})
+
+    assert not result.success
+    messages = "\n".join(failure_messages(result))
+    assert "run config resources.run_parameters.config.as_of_date='2025-02-30' is not a date" in messages
+    started = {e.step_key for e in result.all_events if e.is_step_start}
+    assert "dbt_staging" not in started and "dbt_marts" not in started, started

@@ -30,8 +30,12 @@ def make_warehouse(path: Path, revenue: int) -> Path:
 
 def publish(warehouse: Path, publish_dir: Path, run_id: str) -> rel.Release:
     return rel.publish(
-        warehouse, publish_dir, run_id=run_id, as_of_date="2025-12-31",
-        gates=[{"suite": "marts.customer_value", "success": True}], tables=TABLES,
+        warehouse,
+        publish_dir,
+        run_id=run_id,
+        as_of_date="2025-12-31",
+        gates=[{"suite": "marts.customer_value", "success": True}],
+        tables=TABLES,
     )
 
 
@@ -50,7 +54,9 @@ def test_a_release_has_the_database_parquet_and_manifest_behind_fixed_paths(tmp_
     with duckdb.connect(str(out / "marts.duckdb"), read_only=True) as con:
         # Rows are written in key order, text survives.
         assert con.execute("SELECT customer_id, region FROM customer_value").fetchall() == [
-            ("C1", "West"), ("C2", "华东")]
+            ("C1", "West"),
+            ("C2", "华东"),
+        ]
     with duckdb.connect() as con:
         parquet = con.execute(f"SELECT count(*) FROM '{out / 'parquet' / 'customer_value.parquet'}'").fetchone()
     assert parquet == (2,)
@@ -105,8 +111,9 @@ def test_a_failed_release_leaves_the_live_one_untouched(tmp_path, monkeypatch):
     before = (out / "manifest.json").read_bytes()
 
     with pytest.raises(rel.PublishError, match="could not copy the marts"):
-        rel.publish(warehouse, out, run_id="run-0002-bbbb", as_of_date=None, gates=[],
-                    tables={**TABLES, "missing_mart": ("x",)})
+        rel.publish(
+            warehouse, out, run_id="run-0002-bbbb", as_of_date=None, gates=[], tables={**TABLES, "missing_mart": ("x",)}
+        )
 
     assert (out / "manifest.json").read_bytes() == before
     assert rel.current_release(out).release_id == live.release_id
@@ -119,7 +126,7 @@ def test_rollback_makes_the_previous_release_live_and_old_ones_are_pruned(tmp_pa
     out = tmp_path / "published"
     ids = [publish(warehouse, out, f"run-000{i}-xxxx").release_id for i in range(1, 5)]
 
-    assert [p.name for p in rel.releases(out)] == ids[-rel.KEEP_RELEASES:]
+    assert [p.name for p in rel.releases(out)] == ids[-rel.KEEP_RELEASES :]
     back = rel.rollback(out)
 
     assert back.release_id == ids[-2]

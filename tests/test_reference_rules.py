@@ -70,7 +70,23 @@ def _write(path: Path, header: list[str], rows: list[list[object]], bom: bool = 
 
 
 def _customer(cid: str, created: str, referred_by: str = "") -> list[object]:
-    return [cid, f"客户{cid}", "company", "制造业", "华东", "上海", created, "website", referred_by, "", "", "", "", "", ""]
+    return [
+        cid,
+        f"客户{cid}",
+        "company",
+        "制造业",
+        "华东",
+        "上海",
+        created,
+        "website",
+        referred_by,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]
 
 
 def _line(order_id: str, number: int, quantity: float, price: float, cost: float, discount: float = 0) -> list:
@@ -101,7 +117,11 @@ def hand_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
         bom=True,
     )
     # A later batch: O5 was cancelled after all (latest batch wins).
-    _write(sales / "orders" / "2025-07.csv", ORDERS, [["O5", "C3", "2025-07-05 11:00:00", "phone", "CNY", "cancelled", "5"]])
+    _write(
+        sales / "orders" / "2025-07.csv",
+        ORDERS,
+        [["O5", "C3", "2025-07-05 11:00:00", "phone", "CNY", "cancelled", "5"]],
+    )
     _write(
         sales / "order_lines" / "2025-06.csv",
         LINES,
@@ -201,8 +221,8 @@ def test_hand_made_customer_facts(hand_result: dict[str, pd.DataFrame]) -> None:
     ]  # fmt: skip
     for customer, expected in EXPECTED.items():
         row = cv.loc[customer]
-        got = (_day(row[columns[0]]), _day(row[columns[1]])) + tuple(_num(row[c]) for c in columns[2:])
-        for column, g, e in zip(columns, got, expected):
+        got = (_day(row[columns[0]]), _day(row[columns[1]]), *(_num(row[c]) for c in columns[2:]))
+        for column, g, e in zip(columns, got, expected, strict=True):
             if isinstance(e, (int, float)) and g is not None:
                 assert g == pytest.approx(e, abs=1e-6), f"{customer} {column}: {g} != {e}"
             else:
@@ -224,7 +244,7 @@ def test_hand_made_classes(hand_result: dict[str, pd.DataFrame]) -> None:
             row["churn_status"], _day(row["churned_on"]), _num(row["at_risk_threshold_days"]),
             _num(row["churn_threshold_days"]),
         )  # fmt: skip
-        for column, g, e in zip(columns, got, expected):
+        for column, g, e in zip(columns, got, expected, strict=True):
             if isinstance(e, float):
                 assert g == pytest.approx(e), f"{customer} {column}: {g} != {e}"
             else:

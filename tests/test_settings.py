@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import PROJECT_ROOT, Settings, SettingsError
-from pipelines.transform.assets import RunParameters
+from pipelines.core.paths import PROJECT_ROOT
+from pipelines.core.resources import RunParameters, run_parameters_resource, warehouse_resource
+from pipelines.core.settings import Settings, SettingsError
 
 
 def test_defaults_match_the_documented_ones(monkeypatch, tmp_path):
@@ -23,23 +24,32 @@ def test_defaults_match_the_documented_ones(monkeypatch, tmp_path):
     assert (settings.max_quarantine_share, settings.max_orphan_share) == (0.05, 0.02)
     assert settings.expectations_dir == PROJECT_ROOT / "expectations"
     documented = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
-    for line in ("CCP_LANDING_DIR=data/landing", "CCP_WAREHOUSE=data/warehouse.duckdb",
-                 "CCP_PUBLISH_DIR=data/published", "CCP_TIMEZONE=Asia/Shanghai",
-                 "CCP_MAX_QUARANTINE_SHARE=0.05", "CCP_MAX_ORPHAN_SHARE=0.02"):
+    for line in (
+        "CCP_LANDING_DIR=data/landing",
+        "CCP_WAREHOUSE=data/warehouse.duckdb",
+        "CCP_PUBLISH_DIR=data/published",
+        "CCP_TIMEZONE=Asia/Shanghai",
+        "CCP_MAX_QUARANTINE_SHARE=0.05",
+        "CCP_MAX_ORPHAN_SHARE=0.02",
+    ):
         assert line in documented
 
 
 def test_environment_overrides_reach_the_run_parameters(tmp_path):
-    settings = Settings.from_env({
-        "CCP_WAREHOUSE": str(tmp_path / "w.duckdb"),
-        "CCP_AS_OF_DATE": "2025-06-30",
-        "CCP_DBT_VARS": "{min_churn_days: 120, publish_customer_names: true, reporting_currency: CNY}",
-    })
+    settings = Settings.from_env(
+        {
+            "CCP_WAREHOUSE": str(tmp_path / "w.duckdb"),
+            "CCP_AS_OF_DATE": "2025-06-30",
+            "CCP_DBT_VARS": "{min_churn_days: 120, publish_customer_names: true, reporting_currency: CNY}",
+        }
+    )
     assert settings.warehouse == Path(tmp_path / "w.duckdb")
     assert settings.as_of_date == date(2025, 6, 30)
-    assert settings.dbt_env()["CCP_WAREHOUSE"] == str(tmp_path / "w.duckdb")
-    assert RunParameters.from_settings(settings).dbt_vars() == {
-        "min_churn_days": 120, "publish_customer_names": True, "reporting_currency": "CNY",
+    assert warehouse_resource(settings).dbt_profile_vars()["ccp_warehouse"] == str(tmp_path / "w.duckdb")
+    assert run_parameters_resource(settings).dbt_vars() == {
+        "min_churn_days": 120,
+        "publish_customer_names": True,
+        "reporting_currency": "CNY",
         "as_of_date": "2025-06-30",
     }
     # A run's own config wins over the environment.
@@ -62,3 +72,40 @@ def test_environment_overrides_reach_the_run_parameters(tmp_path):
 def test_bad_values_are_refused_naming_the_variable(name, value, message):
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace("[", r"\[")):
         Settings.from_env({name: value})
+
+
+def test_the_documented_example_sets_no_value_that_differs_from_the_code(monkeypatch, tmp_path):
+    """.env.example says every value shown is the default: read as an environment, it
+    must give the same settings as no environment at all."""
+    monkeypatch.chdir(tmp_path)
+    # A machine with another core count than any value a file could hard-code.
+    monkeypatch.setattr("os.cpu_count", lambda: 64)
+    example = {}
+    for line in (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            name, value = line.split("=", 1)
+            example[name] = value
+    assert "DAGSTER_HOME" not in example, "an empty DAGSTER_HOME in .env hides runs from `make dev`"
+    assert Settings.from_env(example) == Settings.from_env({})
+
+
+@pytest.mark.parametrize(
+    ("value", "source"),
+    [("2025-02-30", "CCP_AS_OF_DATE"), ("yesterday", "--as-of-date"), ("2025/06/30", "schedule daily_refresh")],
+)
+def test_one_check_of_as_of_date_names_where_the_value_came_from(value, source):
+    from pipelines.core.settings import parse_as_of_date
+
+    with pytest.raises(SettingsError, match=f"^{source}={value!r} is not a date"):
+        parse_as_of_date(value, source)
+    assert parse_as_of_date(" 2025-06-30 ", source) == date(2025, 6, 30)
+    assert parse_as_of_date("", source) is None
+
+
+def test_a_bad_command_line_date_is_refused_before_anything_runs(workdir, capsys):
+    from pipelines.run import main
+
+    assert main(["--as-of-date", "2025-13-01"]) == 2
+    assert "--as-of-date='2025-13-01' is not a date" in capsys.readouterr().err
+    assert not (workdir / "warehouse.duckdb").exists()
+    assert not any((workdir / "landing").iterdir())

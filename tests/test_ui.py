@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import PROJECT_ROOT
+from pipelines.core.paths import PROJECT_ROOT
 
 STARTUP_SECONDS = 180
+
+pytestmark = pytest.mark.slow
 
 
 def _free_port() -> int:
@@ -46,8 +48,16 @@ def dagster_dev(workdir: Path):
     log = (workdir / "dagster_dev.log").open("w")
     # Its own session, so the whole process tree can be stopped at the end.
     process = subprocess.Popen(
-        [Path(sys.executable).with_name("dagster"), "dev", "-h", "127.0.0.1", "-p", str(port),
-         "-w", str(PROJECT_ROOT / "workspace.yaml")],
+        [
+            Path(sys.executable).with_name("dagster"),
+            "dev",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-w",
+            str(PROJECT_ROOT / "workspace.yaml"),
+        ],
         cwd=PROJECT_ROOT,
         env={**os.environ, "DAGSTER_HOME": str(home)},
         stdout=log,

@@ -23,14 +23,11 @@ import duckdb
 import pandas as pd
 
 from bench.baselines.pandas_rules import DEFAULTS, TABLES, landed_files
+from pipelines.core.sql import quote_literal
 
 SQL_FILE = Path(__file__).with_name("floor.sql")
 
 _TYPES = {"str": "VARCHAR", "float64": "DOUBLE", "int64": "BIGINT", "timestamp": "TIMESTAMP"}
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _header(path: Path) -> tuple[str, ...]:
@@ -51,14 +48,16 @@ def source(landing_dir: Path, name: str) -> str:
             missing = [c for c in wanted if c not in header]
             if missing:
                 raise ValueError(f"{path}: lacks column(s) {missing}")
-            columns = "{" + ", ".join(f"{_literal(c)}: {_literal(wanted.get(c, 'VARCHAR'))}" for c in header) + "}"
+            columns = (
+                "{" + ", ".join(f"{quote_literal(c)}: {quote_literal(wanted.get(c, 'VARCHAR'))}" for c in header) + "}"
+            )
             parts.append(
-                f"SELECT {names}, {batch} AS _batch FROM read_csv({_literal(path.as_posix())}, header = true, "
+                f"SELECT {names}, {batch} AS _batch FROM read_csv({quote_literal(path.as_posix())}, header = true, "
                 f"auto_detect = false, columns = {columns}, delim = ',', quote = '\"', escape = '\"')"
             )
         else:
             casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in wanted.items())
-            parts.append(f"SELECT {casts}, {batch} AS _batch FROM read_parquet({_literal(path.as_posix())})")
+            parts.append(f"SELECT {casts}, {batch} AS _batch FROM read_parquet({quote_literal(path.as_posix())})")
     if not parts:
         nulls = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in wanted.items())
         parts.append(f"SELECT {nulls}, 0 AS _batch WHERE false")
@@ -76,7 +75,7 @@ def render(landing_dir: Path, as_of_date: date | None = None, **settings) -> str
     )
     for name in TABLES:
         sql = sql.replace(f"@{name}@", source(landing_dir, name))
-    sql = sql.replace("@as_of@", f"DATE {_literal(as_of_date.isoformat())}" if as_of_date else "NULL")
+    sql = sql.replace("@as_of@", f"DATE {quote_literal(as_of_date.isoformat())}" if as_of_date else "NULL")
     for name, value in values.items():
         text = str(value) if not isinstance(value, str) else value.replace("'", "''")
         sql = sql.replace(f"@{name}@", text)

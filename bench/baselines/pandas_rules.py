@@ -85,8 +85,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.ingest.contract import TABLES_BY_NAME
-from pipelines.ingest.loader import landed_files as loader_landed_files
+from pipelines.core.landing import landed_files as layout_landed_files
 
 DEFAULTS: dict[str, object] = {
     "reporting_currency": "CNY",
@@ -161,8 +160,8 @@ SHARE_DECIMALS = 12
 
 def landed_files(landing_dir: Path, source: str, table: str) -> list[Path]:
     """The landed batches of a table in batch order: the layout is the project's
-    contract, not a business rule, so the loader's own listing is reused."""
-    return loader_landed_files(Path(landing_dir), TABLES_BY_NAME[table])
+    contract, not a business rule, so the project's own listing is reused."""
+    return layout_landed_files(Path(landing_dir), source, table)
 
 
 def _read_file(path: Path, kinds: dict[str, str]) -> pd.DataFrame:
@@ -171,7 +170,12 @@ def _read_file(path: Path, kinds: dict[str, str]) -> pd.DataFrame:
         return pd.read_parquet(path, columns=columns)
     dtype = {c: ("str" if k in (STR, TS) else k) for c, k in kinds.items() if k != INT}
     return pd.read_csv(
-        path, engine="pyarrow", usecols=columns, dtype=dtype, encoding="utf-8-sig", keep_default_na=False,
+        path,
+        engine="pyarrow",
+        usecols=columns,
+        dtype=dtype,
+        encoding="utf-8-sig",
+        keep_default_na=False,
         na_values=[""],
     )
 
@@ -230,9 +234,7 @@ def counted_orders(t: dict[str, pd.DataFrame], as_of: pd.Timestamp, s: dict) -> 
     orders = t["orders"]
     lines = t["order_lines"]
     o = orders.loc[
-        (orders["status"] == "completed")
-        & (orders["ordered_at"] <= as_of)
-        & orders["customer_id"].notna(),
+        (orders["status"] == "completed") & (orders["ordered_at"] <= as_of) & orders["customer_id"].notna(),
         ["order_id", "customer_id", "ordered_at", "currency", "shipping_cost"],
     ].rename(columns={"ordered_at": "order_date"})
 
@@ -360,8 +362,12 @@ def compute(landing_dir: Path, as_of_date: date | None = None, **settings) -> di
     cv["typical_gap_days"] = cv["typical_gap_days"].astype("float64")
     cv["tenure_days"] = (as_of - cv["first_order_date"]).dt.days.astype("Int64")
     cv["recency_days"] = (as_of - cv["last_order_date"]).dt.days.astype("Int64")
-    cv["avg_order_value_lifetime"] = (cv["net_revenue_lifetime"] / cv["orders_lifetime"].where(cv["orders_lifetime"] > 0)).round(MONEY_DECIMALS)
-    cv["avg_order_value_window"] = (cv["net_revenue_window"] / cv["orders_window"].where(cv["orders_window"] > 0)).round(MONEY_DECIMALS)
+    cv["avg_order_value_lifetime"] = (
+        cv["net_revenue_lifetime"] / cv["orders_lifetime"].where(cv["orders_lifetime"] > 0)
+    ).round(MONEY_DECIMALS)
+    cv["avg_order_value_window"] = (
+        cv["net_revenue_window"] / cv["orders_window"].where(cv["orders_window"] > 0)
+    ).round(MONEY_DECIMALS)
 
     # ---- CRM facts
     referrals = crm.loc[crm["referred_by_customer_id"].notna()].groupby("referred_by_customer_id").size()

@@ -1,29 +1,22 @@
-"""The quality gates: every suite in expectations/<stage>/ as a blocking Dagster asset
-check on the asset it validates. One check step per stage validates all of its suites
+"""The quality gates: every suite in expectations/<gate>/ as a blocking Dagster asset
+check on the asset it validates. One check step per gate validates all of its suites
 with one GX context; when a suite fails, nothing downstream of its asset runs and the
-published marts stay as they were."""
+published marts stay as they were.
 
+Each check's result carries what later readers need in its metadata (`gate`,
+`suite`, counts, and the validated rows of a report suite): publish puts it in the
+release manifest, `make run` in its summary, both read from the run itself."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines.checks.suites import STAGES, Suite, load_suites
+from pipelines.checks.suites import GATES, Suite, load_suites
 from pipelines.checks.validate import SuiteOutcome, validate_suites
-from pipelines.settings import Settings
-
-GATE_RESULTS = "gates"
-
-
-def gate_results_dir(settings: Settings, run_id: str) -> Path:
-    """Where a run's gate outcomes are kept for its publish manifest."""
-    return settings.warehouse.parent / GATE_RESULTS / run_id
-
-
-def quality_site(settings: Settings) -> Path:
-    return settings.publish_dir / "quality"
+from pipelines.core.resources import QualityResource
+from pipelines.core.warehouse import WarehouseResource
 
 
 def _metadata(outcome: SuiteOutcome) -> dict:
@@ -37,6 +30,7 @@ def _metadata(outcome: SuiteOutcome) -> dict:
             f"| {str(sample).replace('|', '/')[:200]} |"
         )
     metadata = {
+        "gate": outcome.suite.gate,
         "suite": outcome.suite.name,
         "suite_file": str(outcome.suite.path),
         "expectations_evaluated": len(outcome.expectations),
@@ -45,23 +39,13 @@ def _metadata(outcome: SuiteOutcome) -> dict:
         "results": dg.MetadataValue.md("\n".join(rows)),
     }
     if outcome.report:
-        columns = list(outcome.report[0])
-        table = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        table += ["| " + " | ".join(str(r[c]) for c in columns) + " |" for r in outcome.report]
-        metadata["report"] = dg.MetadataValue.md("\n".join(table))
+        metadata["report"] = dg.MetadataValue.json(outcome.report)
     if outcome.docs_page:
         metadata["data_docs"] = dg.MetadataValue.url(Path(outcome.docs_page).as_uri())
     return metadata
 
 
-def _save(outcomes: list[SuiteOutcome], folder: Path, stage: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{stage}.json").write_text(
-        json.dumps([o.as_record() for o in outcomes], indent=2, ensure_ascii=False), encoding="utf-8"
-    )
-
-
-def build_stage_gate(stage: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
+def build_gate(gate: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
     specs = [
         dg.AssetCheckSpec(
             name=suite.check_name,
@@ -74,24 +58,24 @@ def build_stage_gate(stage: str, suites: list[Suite]) -> dg.AssetChecksDefinitio
 
     @dg.multi_asset_check(
         specs=specs,
-        name=f"{stage}_gate",
-        description=f"The {stage} quality gate: Great Expectations suites in expectations/{stage}/.",
+        name=f"{gate}_gate",
+        description=f"The {gate} quality gate: Great Expectations suites in expectations/{gate}/.",
         can_subset=True,
     )
-    def gate(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
-        settings = Settings.from_env()
+    def gate_check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, quality: QualityResource
+    ) -> Iterator[dg.AssetCheckResult]:
         selected = {key.name for key in context.selected_asset_check_keys}
-        chosen = [s for s in load_suites(stage, settings) if s.check_name in selected]
+        suites_now = load_suites(Path(quality.expectations_dir), gate, quality.thresholds())
         outcomes = validate_suites(
-            settings.warehouse,
-            chosen,
-            docs_dir=quality_site(settings),
-            results_dir=settings.warehouse.parent / "gx" / "validations",
-            memory_limit=settings.duckdb_memory_limit,
-            threads=settings.duckdb_threads,
+            warehouse.file,
+            [s for s in suites_now if s.check_name in selected],
+            docs_dir=Path(quality.data_docs_dir),
+            results_dir=warehouse.file.parent / "gx" / "validations",
+            memory_limit=warehouse.memory_limit,
+            threads=warehouse.threads,
             run_name=context.run.run_id,
         )
-        _save(outcomes, gate_results_dir(settings, context.run.run_id), stage)
         for outcome in outcomes:
             if not outcome.success:
                 context.log.error(outcome.describe())
@@ -104,9 +88,9 @@ def build_stage_gate(stage: str, suites: list[Suite]) -> dg.AssetChecksDefinitio
                 metadata=_metadata(outcome),
             )
 
-    return gate
+    return gate_check
 
 
-def build_gates(settings: Settings) -> list[dg.AssetChecksDefinition]:
-    """One gate per stage; suites are read here only for their names and assets."""
-    return [build_stage_gate(stage, suites) for stage in STAGES if (suites := load_suites(stage, settings))]
+def build_gates(expectations_dir: Path, thresholds: Mapping[str, float]) -> list[dg.AssetChecksDefinition]:
+    """One gate per stage of the flow; suites are read here for their names and assets."""
+    return [build_gate(gate, suites) for gate in GATES if (suites := load_suites(expectations_dir, gate, thresholds))]

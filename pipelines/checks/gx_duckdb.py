@@ -66,4 +66,3 @@ class DuckDBSQLDatasource(SQLDatasource):
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-

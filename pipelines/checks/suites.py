@@ -1,22 +1,25 @@
-"""The Great Expectations suites in expectations/<stage>/<name>.json, one per validated
-table (or query), reviewed like code. Each suite's `meta` says what it validates:
+"""The Great Expectations suites in expectations/<gate>/<name>.json, one per validated
+table (or query), reviewed like code. A gate is the set of suites of one stage of the
+flow (raw, staging, marts); each suite becomes one blocking asset check. A suite's
+`meta` says what it validates:
 
     {"asset": "staging/stg_sales__orders", "table": "staging.stg_sales__orders"}
     {"asset": "staging/stg_sales__orders", "query": "SELECT ..."}
 
+and `"report": true` keeps the validated rows (a small table) with the outcome.
 Thresholds that are settings appear in a suite as {max_quarantine_share} or
-{max_orphan_share} and are filled in from the environment when the suite is loaded.
+{max_orphan_share} and are filled in when the suite is loaded.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.settings import Settings
-
-STAGES = ("raw", "staging", "marts")
+# The gates, in the order a run passes them.
+GATES = ("raw", "staging", "marts")
 
 
 class SuiteError(ValueError):
@@ -26,7 +29,7 @@ class SuiteError(ValueError):
 @dataclass(frozen=True)
 class Suite:
     name: str
-    stage: str
+    gate: str
     asset: tuple[str, ...]
     table: str | None
     query: str | None
@@ -38,11 +41,8 @@ class Suite:
         return f"gx_{self.name.replace('.', '__')}"
 
 
-def _parameters(settings: Settings) -> dict[str, str]:
-    return {
-        "{max_quarantine_share}": repr(settings.max_quarantine_share),
-        "{max_orphan_share}": repr(settings.max_orphan_share),
-    }
+def _parameters(thresholds: Mapping[str, float]) -> dict[str, str]:
+    return {"{" + name + "}": repr(float(value)) for name, value in thresholds.items()}
 
 
 def _fill(value, parameters: dict[str, str]):
@@ -60,7 +60,7 @@ def _fill(value, parameters: dict[str, str]):
     return value
 
 
-def load_suite(path: Path, stage: str, settings: Settings) -> Suite:
+def load_suite(path: Path, gate: str, thresholds: Mapping[str, float]) -> Suite:
     try:
         definition = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -70,10 +70,10 @@ def load_suite(path: Path, stage: str, settings: Settings) -> Suite:
         raise SuiteError(f"{path}: meta needs an 'asset' and exactly one of 'table' or 'query'")
     if not definition.get("expectations"):
         raise SuiteError(f"{path}: no expectations")
-    definition = _fill(definition, _parameters(settings))
+    definition = _fill(definition, _parameters(thresholds))
     return Suite(
         name=definition["name"],
-        stage=stage,
+        gate=gate,
         asset=tuple(meta["asset"].split("/")),
         table=meta.get("table"),
         query=meta.get("query"),
@@ -82,6 +82,5 @@ def load_suite(path: Path, stage: str, settings: Settings) -> Suite:
     )
 
 
-def load_suites(stage: str, settings: Settings) -> list[Suite]:
-    root = settings.expectations_dir
-    return [load_suite(p, stage, settings) for p in sorted((root / stage).glob("*.json"))]
+def load_suites(expectations_dir: Path, gate: str, thresholds: Mapping[str, float]) -> list[Suite]:
+    return [load_suite(p, gate, thresholds) for p in sorted((expectations_dir / gate).glob("*.json"))]

@@ -64,16 +64,6 @@ class SuiteOutcome:
             return f"suite {self.suite.name}: all {len(self.expectations)} expectations passed"
         return f"suite {self.suite.name} failed: " + "; ".join(f.describe() for f in self.failures)
 
-    def as_record(self) -> dict:
-        return {
-            "suite": self.suite.name,
-            "stage": self.suite.stage,
-            "success": self.success,
-            "evaluated": len(self.expectations),
-            "failed": [f.describe() for f in self.failures],
-            **({"report": self.report} if self.report else {}),
-        }
-
 
 def _column_of(config) -> str:
     kwargs = config.kwargs
@@ -238,8 +228,13 @@ def validate_suites(
     # {batch}; those queries read other tables on purpose.
     with contextlib.redirect_stdout(io.StringIO()):
         return _validate(
-            warehouse, suites, docs_dir=docs_dir, results_dir=results_dir,
-            memory_limit=memory_limit, threads=threads, run_name=run_name,
+            warehouse,
+            suites,
+            docs_dir=docs_dir,
+            results_dir=results_dir,
+            memory_limit=memory_limit,
+            threads=threads,
+            run_name=run_name,
         )
 
 
@@ -264,16 +259,17 @@ def _validate(
             gx_suite = gx.ExpectationSuite(**suite.definition)
             if len(gx_suite.expectations) != expected:
                 # GX drops an expectation it cannot parse with only a log line.
-                raise ValueError(
-                    f"{suite.path}: GX accepted {len(gx_suite.expectations)} of {expected} expectations"
-                )
+                raise ValueError(f"{suite.path}: GX accepted {len(gx_suite.expectations)} of {expected} expectations")
             gx_suite = context.suites.add(gx_suite)
             batch_parameters, summary = None, []
+            wants_report = bool((suite.definition.get("meta") or {}).get("report"))
             if suite.table:
                 # A table is validated as a query on it: GX's table assets drop the
                 # schema in some of their queries.
                 asset = datasource.add_query_asset(name=suite.name, query=f"SELECT * FROM {suite.table}")
                 batch = asset.add_batch_definition_whole_table("whole")
+                if wants_report:
+                    summary = _report(datasource, f"SELECT * FROM {suite.table}")
             else:
                 # A suite's query is a small summary computed in the database. GX would
                 # run it again for every metric it needs; run it once and validate its
@@ -292,7 +288,7 @@ def _validate(
                 run_id=gx.RunIdentifier(run_name=run_name) if run_name else None,
             )
             outcome = SuiteOutcome(suite, bool(result.success), [_outcome(r) for r in result.results])
-            if (suite.definition.get("meta") or {}).get("report"):
+            if wants_report:
                 outcome.report = summary
             outcomes.append(outcome)
     if docs_dir is not None:

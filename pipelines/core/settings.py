@@ -1,7 +1,9 @@
 """Settings from the environment, each with a documented default (see .env.example).
 
-Read when a run or a command needs them, never at import, so tests can point a
-whole pipeline at a temporary directory through the environment alone.
+Read once, by an entry point (the Dagster definitions, `make run`, the publish
+command), never at import and never by a step: steps receive them as resources
+(pipelines/core/resources.py), so a run's config can override any of them for
+every step alike.
 """
 
 from __future__ import annotations
@@ -15,29 +17,32 @@ from typing import Any
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+from pipelines.core.paths import EXPECTATIONS_DIR
 
 
 class SettingsError(ValueError):
-    """A setting in the environment has a value the pipeline cannot use."""
+    """A setting has a value the pipeline cannot use; the message names where it came from."""
+
+
+def parse_as_of_date(value: str | date | None, source: str) -> date | None:
+    """The one check of a run's reference date, whichever way it arrives (environment,
+    command line, launchpad, schedule, sensor). Empty means: the date of the latest
+    completed order. `source` names where the value came from, for the error."""
+    if value is None or isinstance(value, date):
+        return value
+    raw = value.strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{source}={value!r} is not a date (expected YYYY-MM-DD)") from exc
 
 
 def _path(env: Mapping[str, str], name: str, default: str) -> Path:
     raw = env.get(name) or default
     path = Path(raw).expanduser()
     return path if path.is_absolute() else (Path.cwd() / path).resolve()
-
-
-def _date(env: Mapping[str, str], name: str) -> date | None:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is not a date (expected YYYY-MM-DD)") from exc
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -95,6 +100,8 @@ class Settings:
     max_quarantine_share: float
     max_orphan_share: float
     expectations_dir: Path
+    demo_order_lines: int
+    log_level: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,14 +111,12 @@ class Settings:
             landing_dir=_path(env, "CCP_LANDING_DIR", "data/landing"),
             warehouse=warehouse,
             publish_dir=_path(env, "CCP_PUBLISH_DIR", "data/published"),
-            as_of_date=_date(env, "CCP_AS_OF_DATE"),
+            as_of_date=parse_as_of_date(env.get("CCP_AS_OF_DATE"), "CCP_AS_OF_DATE"),
             timezone=env.get("CCP_TIMEZONE") or "Asia/Shanghai",
             schedule_cron=env.get("CCP_SCHEDULE_CRON") or "0 6 * * *",
             duckdb_memory_limit=env.get("CCP_DUCKDB_MEMORY_LIMIT") or "1GB",
             duckdb_threads=_int(env, "CCP_DUCKDB_THREADS", os.cpu_count() or 1),
-            duckdb_temp_dir=_path(
-                env, "CCP_DUCKDB_TEMP_DIR", str(warehouse.parent / "duckdb_tmp")
-            ),
+            duckdb_temp_dir=_path(env, "CCP_DUCKDB_TEMP_DIR", str(warehouse.parent / "duckdb_tmp")),
             # One model at a time: each query then has the whole memory limit to itself
             # (two big models side by side ran out of it at 100M lines), and DuckDB
             # already uses every core within a query.
@@ -120,27 +125,6 @@ class Settings:
             max_quarantine_share=_share(env, "CCP_MAX_QUARANTINE_SHARE", 0.05),
             max_orphan_share=_share(env, "CCP_MAX_ORPHAN_SHARE", 0.02),
             expectations_dir=_path(env, "CCP_EXPECTATIONS_DIR", str(EXPECTATIONS_DIR)),
+            demo_order_lines=_int(env, "CCP_DEMO_ORDER_LINES", 200_000),
+            log_level=(env.get("CCP_LOG_LEVEL") or "WARNING").upper(),
         )
-
-    def duckdb_config(self, purpose: str = "pipeline") -> dict[str, str | int]:
-        """DuckDB limits for a connection of our own outside the warehouse (e.g. the
-        publish copy); each purpose spills to its own folder, since DuckDB instances
-        must not share temporary files."""
-        temp_dir = self.duckdb_temp_dir / purpose
-        temp_dir.mkdir(parents=True, exist_ok=True)
-        return {
-            "memory_limit": self.duckdb_memory_limit,
-            "threads": self.duckdb_threads,
-            "temp_directory": str(temp_dir),
-        }
-
-    def dbt_env(self) -> dict[str, str]:
-        """What the dbt subprocess needs to find the warehouse (profiles.yml reads these)."""
-        return {
-            "CCP_WAREHOUSE": str(self.warehouse),
-            "CCP_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
-            "CCP_DUCKDB_THREADS": str(self.duckdb_threads),
-            "CCP_DUCKDB_TEMP_DIR": str(self.duckdb_temp_dir),
-            "CCP_DBT_THREADS": str(self.dbt_threads),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }

@@ -101,7 +101,7 @@ def inject_bad_rows(
             ),
         )
         rendered = writer.render(TABLES_BY_NAME[name], typed)
-        for values, row in zip(rendered, bad):
+        for values, row in zip(rendered, bad, strict=True):
             if row.column is not None:
                 values[row.column] = broken(row.kind, row.column, values[row.column])
         columns = {c: pa.array([v[c] for v in rendered], pa.string()) for c in TABLES_BY_NAME[name].column_names}

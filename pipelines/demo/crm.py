@@ -156,8 +156,10 @@ def customer_rows(period: Period, people: Population, rng: np.random.Generator) 
     can_restate = crm[created_month[crm] < last_month]
     n_restated = min(len(can_restate), max(1, round(RESTATED_SHARE * len(crm))))
     restated = np.sort(rng.choice(can_restate, n_restated, replace=False))
-    restated_month = created_month[restated] + 1 + uniform_int(
-        rng, np.zeros(n_restated, np.int64), last_month - created_month[restated]
+    restated_month = (
+        created_month[restated]
+        + 1
+        + uniform_int(rng, np.zeros(n_restated, np.int64), last_month - created_month[restated])
     )
     top_level = len(vocab.MEMBERSHIP_LEVELS) - 1
     reassigned = (level[restated] == top_level) | (rng.random(n_restated) < 0.5)
@@ -184,15 +186,11 @@ def _channel_codes(channels) -> np.ndarray:
     return np.array([vocab.INTERACTION_CHANNELS.index(c) for c in channels])
 
 
-def simulate_interactions(
-    period: Period, people: Population, order_lines: int, rng: np.random.Generator
-) -> pa.Table:
+def simulate_interactions(period: Period, people: Population, order_lines: int, rng: np.random.Generator) -> pa.Table:
     crm = np.flatnonzero(people.in_crm)
     start_day = people.created_day
     last_day = period.days - 1
-    end_day = np.where(
-        people.ordering, np.minimum(people.last_day + CONTACT_DAYS_AFTER_LAST_ORDER, last_day), last_day
-    )
+    end_day = np.where(people.ordering, np.minimum(people.last_day + CONTACT_DAYS_AFTER_LAST_ORDER, last_day), last_day)
     span = end_day - start_day + 1
 
     # Everyday contact: at least one per customer, bigger and longer-known ones get more.
@@ -207,9 +205,7 @@ def simulate_interactions(
     kind = np.array([vocab.INTERACTION_TYPES.index(t) for _, t, _ in mix])[combo]
 
     # Churned customers often complained in the weeks before their last order.
-    complained = np.flatnonzero(
-        people.churned & people.in_crm & (rng.random(people.size) < CHURNED_WHO_COMPLAINED)
-    )
+    complained = np.flatnonzero(people.churned & people.in_crm & (rng.random(people.size) < CHURNED_WHO_COMPLAINED))
     complaint_customer = np.repeat(complained, rng.integers(1, 4, len(complained)))
     n_complaints = len(complaint_customer)
     complaint_day = np.maximum(
@@ -238,9 +234,7 @@ def simulate_interactions(
             np.full(len(referred), vocab.INTERACTION_TYPES.index("referral")),
         ]
     )
-    occurred = np.maximum(
-        day * DAY + rng.integers(8 * HOUR, 20 * HOUR, len(day)), people.created[customer] + 60
-    )
+    occurred = np.maximum(day * DAY + rng.integers(8 * HOUR, 20 * HOUR, len(day)), people.created[customer] + 60)
     chronological = np.argsort(occurred, kind="stable")
     customer, occurred = customer[chronological], occurred[chronological]
     return pa.table(

@@ -82,9 +82,7 @@ def simulate_orders(
     channel_shares = [share for _, share in vocab.ORDER_CHANNELS]
     preferred = pick(rng, channel_shares, people.size)
     channel = np.where(rng.random(n_orders) < 0.8, preferred[customer], pick(rng, channel_shares, n_orders))
-    shipping_cny = np.where(
-        rng.random(n_orders) < FREE_SHIPPING_SHARE, 0.0, rng.lognormal(np.log(25.0), 0.5, n_orders)
-    )
+    shipping_cny = np.where(rng.random(n_orders) < FREE_SHIPPING_SHARE, 0.0, rng.lognormal(np.log(25.0), 0.5, n_orders))
     shipping = np.round(shipping_cny * 100 / TYPICAL_RATES[currency]).astype(np.int64)
 
     table = pa.table(

@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from pipelines.core.sql import quote_identifier, quote_literal
 from pipelines.ingest.contract import Table
 
 FORMATS = ("csv", "parquet")
@@ -34,14 +35,10 @@ def identifier(prefix: str, digits: int) -> str:
 
 def fixed_point(scale: int) -> str:
     """SQL rendering an integer count of 10**-scale units as a decimal with `scale` places."""
-    return f"CAST(CAST({{c}} / {10 ** scale} AS DECIMAL(18, {scale})) AS VARCHAR)"
+    return f"CAST(CAST({{c}} / {10**scale} AS DECIMAL(18, {scale})) AS VARCHAR)"
 
 
 PLAIN = "CAST({c} AS VARCHAR)"
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class BatchWriter:
@@ -68,7 +65,8 @@ class BatchWriter:
             raise ValueError(f"generated {table.qualified} lacks contract columns {missing}")
         rendering = self.renderings.get(table.name, {})
         return ", ".join(
-            f"{rendering.get(c, PLAIN).format(c=_quoted(c))} AS {_quoted(c)}" for c in table.column_names
+            f"{rendering.get(c, PLAIN).format(c=quote_identifier(c))} AS {quote_identifier(c)}"
+            for c in table.column_names
         )
 
     def render(self, table: Table, rows: pa.Table) -> list[dict[str, str | None]]:
@@ -77,7 +75,7 @@ class BatchWriter:
         try:
             result = self.con.execute(f"SELECT {self._select(table, rows)} FROM rows_to_render")
             names = [d[0] for d in result.description]
-            return [dict(zip(names, values)) for values in result.fetchall()]
+            return [dict(zip(names, values, strict=True)) for values in result.fetchall()]
         finally:
             self.con.unregister("rows_to_render")
 
@@ -89,7 +87,7 @@ class BatchWriter:
         folder.mkdir(parents=True, exist_ok=True)
         bounds = np.searchsorted(data.column(BATCH).to_numpy(), np.arange(len(batches) + 1))
         select = self._select(table, data)
-        columns = ", ".join(_quoted(c) for c in table.column_names)
+        columns = ", ".join(quote_identifier(c) for c in table.column_names)
         bad_batches = set(bad.column(BATCH).to_pylist()) if bad is not None else set()
         options = "FORMAT csv, HEADER" if self.fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
 
@@ -115,8 +113,7 @@ class BatchWriter:
                 # Written under a hidden name and renamed, so that a landing sensor never
                 # sees half a file.
                 partial = folder / f".{final.name}.partial"
-                target = partial.as_posix().replace("'", "''")
-                con.execute(f"COPY ({query}) TO '{target}' ({options})")
+                con.execute(f"COPY ({query}) TO {quote_literal(partial.as_posix())} ({options})")
                 os.replace(partial, final)
             finally:
                 con.close()

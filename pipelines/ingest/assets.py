@@ -6,11 +6,10 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from pipelines.checks.validate import warm_up
+from pipelines.core.resources import LandingResource
+from pipelines.core.warehouse import WarehouseResource
 from pipelines.ingest.contract import TABLES, Table
 from pipelines.ingest.loader import QUARANTINE, TableReport, ingest_table
-from pipelines.settings import Settings
-from pipelines.warehouse import WarehouseResource
 
 QUARANTINE_SAMPLE_ROWS = 10
 
@@ -29,7 +28,19 @@ def _quarantine_sample(con, table: Table, files: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def _metadata(report: TableReport, sample: str) -> dict:
+def _quarantined_by_column(con, table: Table, files: Sequence[str]) -> dict[str, int]:
+    if not files:
+        return {}
+    rows = con.execute(
+        f"""SELECT column_name, count(*) FROM {QUARANTINE}
+        WHERE table_name = ? AND list_contains(?, file)
+        GROUP BY column_name ORDER BY count(*) DESC, column_name""",
+        [table.name, list(files)],
+    ).fetchall()
+    return dict(rows)
+
+
+def _metadata(report: TableReport, sample: str, by_column: dict[str, int]) -> dict:
     metadata = {
         "files_loaded": len(report.with_status("loaded")),
         "files_skipped": len(report.with_status("skipped")),
@@ -40,6 +51,8 @@ def _metadata(report: TableReport, sample: str) -> dict:
     }
     if sample:
         metadata["quarantine_sample"] = dg.MetadataValue.md(sample)
+    if by_column:
+        metadata["quarantined_by_column"] = dg.MetadataValue.json(by_column)
     return metadata
 
 
@@ -54,15 +67,16 @@ def build_ingest_asset(table: Table) -> dg.AssetsDefinition:
         ),
         tags={"source": table.source},
     )
-    def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        # The raw gate runs next in this process: let it find GX imported.
-        warm_up()
-        settings = Settings.from_env()
-        today = datetime.now(ZoneInfo(settings.timezone)).date()
-        with warehouse.connect() as con:
-            report = ingest_table(con, table, settings.landing_dir, today)
+    def ingest(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource
+    ) -> dg.MaterializeResult:
+        today = datetime.now(ZoneInfo(landing.timezone)).date()
+        with warehouse.connect(purpose="ingest") as con:
+            report = ingest_table(con, table, landing.folder, today)
             loaded = [f.file for f in report.with_status("loaded") if f.rows_quarantined]
-            metadata = _metadata(report, _quarantine_sample(con, table, loaded))
+            metadata = _metadata(
+                report, _quarantine_sample(con, table, loaded), _quarantined_by_column(con, table, loaded)
+            )
         # One line per table, and one per file only where there is something to look
         # at: every log line is an event in the run's record, and tables land in
         # dozens of files. Each file's counts are in the ingest ledger.
@@ -73,9 +87,7 @@ def build_ingest_asset(table: Table) -> dg.AssetsDefinition:
         )
         for result in report.files:
             if result.status == "loaded" and result.rows_quarantined:
-                context.log.warning(
-                    f"{result.file}: {result.rows_quarantined} of {result.rows_read} rows quarantined"
-                )
+                context.log.warning(f"{result.file}: {result.rows_quarantined} of {result.rows_read} rows quarantined")
             elif result.status == "skipped" and result.detail != "already loaded":
                 context.log.info(f"{result.file}: skipped, {result.detail}")
         rejected = report.with_status("rejected")

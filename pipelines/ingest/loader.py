@@ -27,13 +27,15 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.core.landing import landed_files as _landed_files
+from pipelines.core.sql import quote_identifier as _q
+from pipelines.core.sql import quote_literal as _lit
 from pipelines.ingest import contract
 from pipelines.ingest.contract import Column, Table
 
 RAW_SCHEMA = "raw"
 LEDGER = f"{RAW_SCHEMA}.ingest_ledger"
 QUARANTINE = f"{RAW_SCHEMA}.quarantine"
-READABLE_SUFFIXES = (".csv", ".parquet")
 
 _SQL_TYPES = {
     contract.TEXT: "VARCHAR",
@@ -94,14 +96,6 @@ class TableReport:
         return [f for f in self.files if f.status == status]
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw schema, its ledger, quarantine and one table per contract table."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
@@ -148,18 +142,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def landed_files(landing_dir: Path, table: Table) -> list[Path]:
-    """The table's batches, in batch order (file name), ignoring hidden and partial files."""
-    folder = landing_dir / table.source / table.name
-    if not folder.is_dir():
-        return []
-    return sorted(
-        (
-            p
-            for p in folder.iterdir()
-            if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES and not p.name.startswith(".")
-        ),
-        key=lambda p: p.name,
-    )
+    """The table's batches, in batch order (file name)."""
+    return _landed_files(landing_dir, table.source, table.name)
 
 
 def _sha256(path: Path) -> str:
@@ -198,26 +182,19 @@ def _read_header(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: 
     """Map each contract column to its spelling in the file; extra columns are ignored."""
     source, _ = _source(path)
     try:
-        present = {
-            row[0].strip().lower(): row[0]
-            for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
-        }
+        present = {row[0].strip().lower(): row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
     except duckdb.Error as exc:
         raise FileRejected(label, f"cannot be read: {_first_line(exc)}") from exc
     for column in table.columns:
         if column.name not in present:
-            raise FileRejected(
-                label, "required column is missing from the header", column=column.name
-            )
+            raise FileRejected(label, "required column is missing from the header", column=column.name)
     return {c.name: present[c.name] for c in table.columns}
 
 
 def _read_text(landed: _Landed, table: Table) -> str:
     """A SELECT of one file's contract columns as text, with its label and row numbers."""
     source, row_number = _source(landed.path)
-    selected = ", ".join(
-        f"CAST({_q(landed.header[c.name])} AS VARCHAR) AS {_q(c.name)}" for c in table.columns
-    )
+    selected = ", ".join(f"CAST({_q(landed.header[c.name])} AS VARCHAR) AS {_q(c.name)}" for c in table.columns)
     return (
         f"SELECT {_lit(landed.label)} AS _file, {_lit(landed.path.name)} AS _batch, "
         f"{selected}, {row_number} AS _row_number FROM {source}"
@@ -248,7 +225,10 @@ def _problems(column: Column, today: date) -> list[str]:
         checks.append((f"NOT ({present})", _lit(f"{name}: required value is missing")))
     if column.kind in _KIND_WORDS:
         checks.append(
-            (f"{present} AND {typed} IS NULL", f"{_lit(name + ': ')} || {shown} || {_lit(' is not ' + _KIND_WORDS[column.kind])}")
+            (
+                f"{present} AND {typed} IS NULL",
+                f"{_lit(name + ': ')} || {shown} || {_lit(' is not ' + _KIND_WORDS[column.kind])}",
+            )
         )
     if column.kind == contract.CURRENCY:
         checks.append(
@@ -294,16 +274,13 @@ def _checked(table: Table, today: date, text_rows: str) -> str:
     # A key twice in one batch is ambiguous; the same key in two batches is a
     # restatement. Counted by a grouping first: cheaper than a window over whole rows.
     duplicated = "duplicates._file IS NOT NULL"
-    reasons.append(
-        f"CASE WHEN {duplicated} THEN {_lit('duplicate key (' + key_names + ') in this batch')} END"
-    )
+    reasons.append(f"CASE WHEN {duplicated} THEN {_lit('duplicate key (' + key_names + ') in this batch')} END")
     first_column.append(f"CASE WHEN {duplicated} THEN {_lit(table.key[0])} END")
     typed = ", ".join(f"{_typed(c)} AS {_q('t_' + c.name)}" for c in table.columns)
     typed_names = ", ".join(_q("t_" + c.name) for c in table.columns)
     record = ", ".join(f"{_lit(c.name)}: {_q(c.name)}" for c in table.columns)
     joined = " AND ".join(
-        ["duplicates._file = text_rows._file"]
-        + [f"duplicates.{_q('k_' + c.name)} = {_typed(c)}" for c in key_columns]
+        ["duplicates._file = text_rows._file"] + [f"duplicates.{_q('k_' + c.name)} = {_typed(c)}" for c in key_columns]
     )
     not_null = " AND ".join(f"{_q('k_' + c.name)} IS NOT NULL" for c in key_columns)
     return f"""
@@ -320,8 +297,8 @@ def _checked(table: Table, today: date, text_rows: str) -> str:
             SELECT
                 text_rows.*,
                 {typed},
-                concat_ws('; ', {', '.join(reasons)}) AS _reason,
-                coalesce({', '.join(first_column)}) AS _column
+                concat_ws('; ', {", ".join(reasons)}) AS _reason,
+                coalesce({", ".join(first_column)}) AS _column
             FROM text_rows LEFT JOIN duplicates ON {joined}
         )
     """
@@ -378,9 +355,7 @@ def _load(con: duckdb.DuckDBPyConnection, table: Table, files: list[_Landed], to
     return results
 
 
-def ingest_table(
-    con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, today: date
-) -> TableReport:
+def ingest_table(con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, today: date) -> TableReport:
     """Load every new landed file of one table; see the module docstring for the rules.
 
     All new files go in one statement, read in parallel. Should that fail (a file
@@ -389,9 +364,7 @@ def ingest_table(
     the others (batches are independent); the caller decides how to report it.
     """
     ensure_raw_schema(con)
-    known = dict(
-        con.execute(f"SELECT sha256, file FROM {LEDGER} WHERE table_name = ?", [table.name]).fetchall()
-    )
+    known = dict(con.execute(f"SELECT sha256, file FROM {LEDGER} WHERE table_name = ?", [table.name]).fetchall())
     known_files = set(known.values())
     results: dict[str, FileResult] = {}
     new: list[_Landed] = []

@@ -5,8 +5,8 @@ import argparse
 import json
 import sys
 
+from pipelines.core.settings import Settings
 from pipelines.publish.release import PublishError, current_release, releases, rollback
-from pipelines.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:

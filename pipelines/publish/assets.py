@@ -1,22 +1,11 @@
 """The publish asset (`published/marts`): the last step of a refresh, after every gate."""
 
-import json
-
 import dagster as dg
 
-from pipelines.checks.gates import gate_results_dir, quality_site
-from pipelines.publish.release import PUBLISHED_TABLES, publish
-from pipelines.settings import Settings
-from pipelines.transform.assets import RunParameters
-from pipelines.warehouse import WarehouseResource
-
-
-def _gate_records(settings: Settings, run_id: str) -> list[dict]:
-    records: list[dict] = []
-    folder = gate_results_dir(settings, run_id)
-    for path in sorted(folder.glob("*.json")):
-        records.extend(json.loads(path.read_text(encoding="utf-8")))
-    return records
+from pipelines.core.outcomes import gate_results_of_run
+from pipelines.core.resources import PublishResource, QualityResource, RunParameters
+from pipelines.core.warehouse import WarehouseResource
+from pipelines.publish.release import DATABASE, MANIFEST, PARQUET, PUBLISHED_TABLES, publish
 
 
 @dg.asset(
@@ -30,34 +19,47 @@ def _gate_records(settings: Settings, run_id: str) -> list[dict]:
     ),
 )
 def published_marts(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, run_parameters: RunParameters
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    publish_target: PublishResource,
+    quality: QualityResource,
+    run_parameters: RunParameters,
 ) -> dg.MaterializeResult:
-    settings = Settings.from_env()
-    with warehouse.connect(read_only=True) as con:
-        as_of = con.execute("SELECT max(as_of_date) FROM marts.pareto_summary").fetchone()[0]
-    gates = _gate_records(settings, context.run.run_id)
-    failed = [g["suite"] for g in gates if not g["success"]]
+    gates = gate_results_of_run(context.instance, context.run.run_id)
+    failed = [g.suite for g in gates if not g.passed]
     if failed:
         # Blocking checks stop this step already; this guards a partial re-run.
         raise dg.Failure(f"Not publishing: gates failed in this run: {', '.join(failed)}")
+    if not any(g.gate == "marts" for g in gates):
+        raise dg.Failure(
+            "Not publishing: the marts gate did not run in this run. Publish only with the "
+            "marts and their checks (the refresh job), so nothing unaudited reaches BI tools."
+        )
+    with warehouse.connect(read_only=True, purpose="publish") as con:
+        as_of = con.execute("SELECT max(as_of_date) FROM marts.pareto_summary").fetchone()[0]
+    as_of_date = as_of.isoformat() if as_of else run_parameters.as_of_date or None
     release = publish(
-        settings.warehouse,
-        settings.publish_dir,
+        warehouse.file,
+        publish_target.folder,
         run_id=context.run.run_id,
-        as_of_date=as_of.isoformat() if as_of else run_parameters.as_of_date or None,
-        gates=gates,
-        duckdb_config=settings.duckdb_config("publish"),
+        as_of_date=as_of_date,
+        gates=[g.as_record() for g in gates],
+        duckdb_config=warehouse.duckdb_config("publish"),
     )
     tables = release.manifest["tables"]
+    folder = publish_target.folder
     return dg.MaterializeResult(
         metadata={
             "release": release.release_id,
-            "path": dg.MetadataValue.path(str(settings.publish_dir / "marts.duckdb")),
+            "as_of_date": as_of_date or "",
+            "path": dg.MetadataValue.path(str(folder / DATABASE)),
+            "parquet": dg.MetadataValue.path(str(folder / PARQUET)),
+            "manifest_path": dg.MetadataValue.path(str(folder / MANIFEST)),
             "manifest": dg.MetadataValue.json(
                 {k: {"rows": v["rows"], "checksum": v["checksum"]} for k, v in tables.items()}
             ),
-            "gates_passed": sum(g["success"] for g in gates),
-            "data_docs": dg.MetadataValue.url((quality_site(settings) / "index.html").as_uri()),
+            "gates_passed": sum(g.passed for g in gates),
+            "data_docs": dg.MetadataValue.path(f"{quality.data_docs_dir}/index.html"),
             **{f"rows/{name}": info["rows"] for name, info in tables.items()},
         }
     )

@@ -21,10 +21,13 @@ import os
 import shutil
 import stat
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from pipelines.core.sql import quote_identifier as _q
+from pipelines.core.sql import quote_literal as _lit
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -59,19 +62,9 @@ class Release:
     manifest: dict
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def table_checksum(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     """A checksum of a table's content that does not depend on row order."""
-    rows, digest = con.execute(
-        f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {relation} AS t"
-    ).fetchone()
+    rows, digest = con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {relation} AS t").fetchone()
     return f"{rows}:{digest}"
 
 
@@ -86,16 +79,12 @@ def _write_release(
     con = duckdb.connect(config=dict(duckdb_config))
     try:
         con.execute(f"ATTACH {_lit(str(warehouse))} AS warehouse (READ_ONLY)")
-        con.execute(
-            f"ATTACH {_lit(str(folder / DATABASE))} AS release (STORAGE_VERSION '{STORAGE_VERSION}')"
-        )
+        con.execute(f"ATTACH {_lit(str(folder / DATABASE))} AS release (STORAGE_VERSION '{STORAGE_VERSION}')")
         summary: dict[str, dict] = {}
         for table, order_by in tables.items():
             source = f"warehouse.{_q(schema)}.{_q(table)}"
             ordered = ", ".join(_q(c) for c in order_by)
-            con.execute(
-                f"CREATE TABLE release.main.{_q(table)} AS SELECT * FROM {source} ORDER BY {ordered}"
-            )
+            con.execute(f"CREATE TABLE release.main.{_q(table)} AS SELECT * FROM {source} ORDER BY {ordered}")
             target = f"release.main.{_q(table)}"
             con.execute(
                 f"COPY (SELECT * FROM {target}) TO {_lit(str(folder / PARQUET / (table + '.parquet')))} "
@@ -195,8 +184,8 @@ def publish(
     memory limit DuckDB may take most of the machine's memory to sort the largest mart.
     """
     tables = tables or PUBLISHED_TABLES
-    published_at = datetime.now(timezone.utc).replace(microsecond=0)
-    release_id = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}-{run_id[:8]}"
+    published_at = datetime.now(UTC).replace(microsecond=0)
+    release_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}-{run_id[:8]}"
     root = publish_dir / RELEASES
     root.mkdir(parents=True, exist_ok=True)
     building = root / f".building-{release_id}"

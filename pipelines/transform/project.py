@@ -4,35 +4,16 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
-from pipelines.settings import DBT_PROJECT_DIR, Settings
-
-
-@contextmanager
-def dbt_environment(settings: Settings) -> Iterator[None]:
-    """dbt reads its connection (profiles.yml) from the environment of its subprocess,
-    copied when the command starts: set the warehouse settings for that moment only."""
-    extra = settings.dbt_env()
-    saved = {k: os.environ.get(k) for k in extra}
-    os.environ.update(extra)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+from pipelines.core.paths import DBT_PROJECT_DIR
 
 
 def dbt_executable() -> str:
@@ -64,19 +45,23 @@ class ProjectDbtCli(DbtCliResource):
         return None
 
 
-def _parse_env_file(project: DbtProject) -> Path:
-    return project.project_dir / project.target_path / "parse_env.json"
+def dbt_resource(project: DbtProject) -> ProjectDbtCli:
+    return ProjectDbtCli(project_dir=project, dbt_executable=dbt_executable())
 
 
-def _manifest_is_stale(project: DbtProject, settings: Settings) -> bool:
+def _parse_vars_file(project: DbtProject) -> Path:
+    return project.project_dir / project.target_path / "parse_vars.json"
+
+
+def _manifest_is_stale(project: DbtProject, profile_vars: Mapping[str, object]) -> bool:
     manifest = project.manifest_path
     if not manifest.exists():
         return True
-    # Builds reuse the parse (dagster-dbt copies partial_parse.msgpack) only while the
-    # profile dbt renders is the one it was parsed with, and the profile holds the
-    # warehouse settings: parse again once when they change.
-    env_file = _parse_env_file(project)
-    if not env_file.exists() or json.loads(env_file.read_text()) != settings.dbt_env():
+    # Builds reuse the parse (dagster-dbt copies partial_parse.msgpack) only while they
+    # pass the vars it was parsed with, and the profile's connection is among them:
+    # parse again once when the warehouse settings change.
+    vars_file = _parse_vars_file(project)
+    if not vars_file.exists() or json.loads(vars_file.read_text()) != dict(profile_vars):
         return True
     built = manifest.stat().st_mtime
     watched = [project.project_dir / "dbt_project.yml"]
@@ -86,14 +71,19 @@ def _manifest_is_stale(project: DbtProject, settings: Settings) -> bool:
 
 
 @functools.cache
-def dbt_project() -> DbtProject:
-    """The dbt project with an up-to-date manifest (`dbt parse` only when sources changed)."""
+def _prepared(profile_vars_json: str) -> DbtProject:
     project = DbtProject(project_dir=DBT_PROJECT_DIR)
-    settings = Settings.from_env()
-    if _manifest_is_stale(project, settings):
-        with dbt_environment(settings):
-            ProjectDbtCli(project_dir=project, dbt_executable=dbt_executable()).cli(
-                ["parse", "--quiet", "--no-version-check"], target_path=project.target_path
-            ).wait()
-        _parse_env_file(project).write_text(json.dumps(settings.dbt_env()))
+    profile_vars = json.loads(profile_vars_json)
+    if _manifest_is_stale(project, profile_vars):
+        dbt_resource(project).cli(
+            ["parse", "--quiet", "--no-version-check", "--vars", profile_vars_json],
+            target_path=project.target_path,
+        ).wait()
+        _parse_vars_file(project).write_text(profile_vars_json)
     return project
+
+
+def dbt_project(profile_vars: Mapping[str, object]) -> DbtProject:
+    """The dbt project with an up-to-date manifest (`dbt parse` only when its sources or
+    the warehouse connection changed), once per process."""
+    return _prepared(json.dumps(dict(profile_vars), sort_keys=True))

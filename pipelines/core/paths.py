@@ -1,0 +1,14 @@
+"""Where the project's own files live, and the fixed parts of the layouts it writes."""
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+# The gates' Great Expectations Data Docs site, beside the published marts.
+DATA_DOCS_FOLDER = "quality"
+
+
+def data_docs_dir(publish_dir: Path) -> Path:
+    return publish_dir / DATA_DOCS_FOLDER
