@@ -16,7 +16,7 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test dev demo-data docs bench clean
+.PHONY: install run lint test test-fast dev demo-data docs bench clean
 
 install: $(VENV)/.installed
 
@@ -29,8 +29,20 @@ $(VENV)/.installed: pyproject.toml uv.lock
 run: install
 	$(BIN)/python -m pipelines.run $(ARGS)
 
-test: install
+# Linters: ruff (lint and format) for Python, sqlfluff (dbt templater) for the models.
+# The templater compiles against a throwaway warehouse file, never the working one.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	CCP_WAREHOUSE=$$(mktemp -d)/lint.duckdb $(BIN)/sqlfluff lint dbt_project/models --processes 2
+
+# Everything, CI included: linters first, then every test.
+test: lint
 	$(BIN)/python -m pytest
+
+# Leaves out the tests marked slow (browser and `dagster dev`, other engines).
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow"
 
 dev: install
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
