@@ -130,6 +130,65 @@
     end
 {%- endmacro %}
 
+{#- Churn signals (SPEC.md section 7.1), each a boolean for a customer with orders;
+    the caller leaves them empty for a customer without any. Lifetime amounts are in the
+    reporting currency. A share of nothing is no signal. -#}
+{% macro signal_returns(refunds, list_value, discounts) -%}
+    case
+        when ({{ list_value }} - {{ discounts }}) > 0
+            then {{ refunds }} >= {{ var('returns_signal_share') }} * ({{ list_value }} - {{ discounts }})
+        else false
+    end
+{%- endmacro %}
+
+{% macro signal_discount_dependent(discounts, list_value) -%}
+    case
+        when {{ list_value }} > 0
+            then {{ discounts }} >= {{ var('discount_signal_share') }} * {{ list_value }}
+        else false
+    end
+{%- endmacro %}
+
+{#- At least two orders in the year before, and fewer than half as many in the year up
+    to the last order; 2 x recent < earlier keeps the halving exact on integers. -#}
+{% macro signal_order_decline(orders_recent, orders_earlier) -%}
+    ({{ orders_earlier }} >= 2 and 2 * {{ orders_recent }} < {{ orders_earlier }})
+{%- endmacro %}
+
+{% macro signal_no_contact(days_since_last_contact) -%}
+    ({{ days_since_last_contact }} is null or {{ days_since_last_contact }} > {{ var('no_contact_days') }})
+{%- endmacro %}
+
+{#- Why an at-risk or churned customer is slipping away: the first true signal in this
+    order, unexplained when none is; empty for everybody else. -#}
+{% macro churn_reason(status, complaints, returns, order_decline, discount_dependent, no_contact, one_time) -%}
+    case
+        when {{ status }} not in ('at_risk', 'churned') then null
+        when {{ complaints }} then 'complaints'
+        when {{ returns }} then 'returns'
+        when {{ order_decline }} then 'order_decline'
+        when {{ discount_dependent }} then 'discount_dependent'
+        when {{ no_contact }} then 'no_contact'
+        when {{ one_time }} then 'one_time'
+        else 'unexplained'
+    end
+{%- endmacro %}
+
+{#- Traits of a core customer (SPEC.md section 7.2). Loyal: three order dates or more,
+    an old customer, ordering in enough months of the value window. -#}
+{% macro trait_loyal(order_days, tenure_days, active_months_window) -%}
+    coalesce(
+        {{ order_days }} >= 3
+        and {{ tenure_days }} >= {{ var('old_customer_min_days') }}
+        and {{ active_months_window }} >= {{ var('loyal_min_active_months') }},
+        false
+    )
+{%- endmacro %}
+
+{% macro is_core_customer(high_value, loyal, advocate, retained) -%}
+    ({{ high_value }} and {{ retained }} and ({{ loyal }} or {{ advocate }}))
+{%- endmacro %}
+
 {#- An 8-byte float on every engine (dbt.type_float() is 4 bytes on DuckDB). -#}
 {% macro type_double() -%}
     {{ return(adapter.dispatch('type_double')()) }}
@@ -140,3 +199,40 @@
 {% macro duckdb__type_double() -%}double{%- endmacro %}
 
 {% macro spark__type_double() -%}double{%- endmacro %}
+
+{#- Key accounts (SPEC.md section 4): the weighted mean of six percentile ranks among
+    the customers with orders, 0-100, less a penalty for churn risk; key from the cut
+    on. Shared by customer_value (as_of_date) and customer_tier_history (month ends) so
+    both score alike. Arguments are SQL expressions. -#}
+{% macro key_account_base_score(profit_pct, tenure_pct, stability_pct, growth_pct, referrals_pct, engagement_pct) -%}
+    100 * (
+        {{ var('key_account_weight_profit') }} * {{ profit_pct }}
+        + {{ var('key_account_weight_tenure') }} * {{ tenure_pct }}
+        + {{ var('key_account_weight_stability') }} * {{ stability_pct }}
+        + {{ var('key_account_weight_growth') }} * {{ growth_pct }}
+        + {{ var('key_account_weight_referrals') }} * {{ referrals_pct }}
+        + {{ var('key_account_weight_engagement') }} * {{ engagement_pct }}
+    ) / (
+        {{ var('key_account_weight_profit') }} + {{ var('key_account_weight_tenure') }}
+        + {{ var('key_account_weight_stability') }} + {{ var('key_account_weight_growth') }}
+        + {{ var('key_account_weight_referrals') }} + {{ var('key_account_weight_engagement') }}
+    )
+{%- endmacro %}
+
+{% macro key_account_penalty(churn_status) -%}
+    case {{ churn_status }}
+        when 'churned' then {{ var('key_account_churned_penalty') }}
+        when 'at_risk' then {{ var('key_account_at_risk_penalty') }}
+        else 0
+    end
+{%- endmacro %}
+
+{#- The published score: never below 0, 0 without orders (no base score), 2 decimals. -#}
+{% macro key_account_score(base_score, penalty) -%}
+    round(coalesce({{ greatest_of('0', base_score ~ ' - ' ~ penalty) }}, 0), 2)
+{%- endmacro %}
+
+{#- Key from the cut on, compared after rounding as published; never without orders. -#}
+{% macro is_key_account(base_score, penalty) -%}
+    coalesce(round({{ base_score }} - {{ penalty }}, 2) >= {{ var('key_account_min_score') }}, false)
+{%- endmacro %}

@@ -33,7 +33,7 @@ class WarehouseTranslator(DagsterDbtTranslator):
 # The dbt build steps of a run: step name -> (dbt selection, exclusion).
 DBT_STEPS: dict[str, tuple[str, str | None]] = {
     "dbt_staging": ("staging +orphan_report", None),
-    "dbt_marts": ("intermediate marts quadrant_strategies", "+orphan_report"),
+    "dbt_marts": ("intermediate marts resource_type:seed", "+orphan_report"),
 }
 
 

@@ -1,5 +1,7 @@
 {#- Order facts per customer as of as_of_date: dates, counts, revenue and profit over
-    the lifetime, the value window and the window before it, and the typical gap. -#}
+    the lifetime, the value window and the window before it, the typical gap, and the
+    lifetime list value, discounts and refunds and the orders of the year up to the last
+    order and the year before it (facts behind the churn signals). -#}
 with
 
 params as (
@@ -12,6 +14,14 @@ orders as (
 
 order_days as (
     select * from {{ ref('int_customer_order_days') }}
+),
+
+lines as (
+    select * from {{ ref('int_order_lines__valued') }}
+),
+
+returns as (
+    select * from {{ ref('int_returns__valued') }}
 ),
 
 order_totals as (
@@ -30,6 +40,24 @@ order_totals as (
         count(distinct case when is_in_window then {{ dbt.date_trunc('month', 'order_date') }} end)
             as active_months_window
     from orders
+    group by customer_id
+),
+
+line_totals as (
+    -- One pass over the lines: the lifetime at list price and its discounts.
+    select
+        customer_id,
+        sum(list_value) as list_value_lifetime,
+        sum(discount_value) as discounts_lifetime
+    from lines
+    group by customer_id
+),
+
+refund_totals as (
+    select
+        customer_id,
+        sum(refund) as refunds_lifetime
+    from returns
     group by customer_id
 ),
 
@@ -86,15 +114,20 @@ first_orders as (
     where order_rank = 1
 ),
 
+{% set last_year_start = add_days('order_totals.last_order_date', -1 * var('value_window_days')) -%}
 last_active_year as (
     -- What a churned customer took with them: revenue in the year up to the last order.
+    -- Orders of that year and of the year before it, one by one, show a decline.
     select
         orders.customer_id,
-        sum(orders.net_revenue) as net_revenue_last_active_year
+        sum(orders.net_revenue) filter (where orders.order_date > {{ last_year_start }})
+            as net_revenue_last_active_year,
+        count(*) filter (where orders.order_date > {{ last_year_start }}) as orders_last_active_year,
+        count(*) filter (where orders.order_date <= {{ last_year_start }}) as orders_prior_active_year
     from orders
     inner join order_totals
         on orders.customer_id = order_totals.customer_id
-    where orders.order_date > {{ add_days('order_totals.last_order_date', -1 * var('value_window_days')) }}
+    where orders.order_date > {{ add_days('order_totals.last_order_date', -2 * var('value_window_days')) }}
     group by orders.customer_id
 ),
 
@@ -117,7 +150,12 @@ final as (
         order_totals.gross_profit_window,
         order_totals.cost_to_serve_window,
         order_totals.active_months_window,
-        last_active_year.net_revenue_last_active_year
+        last_active_year.net_revenue_last_active_year,
+        last_active_year.orders_last_active_year,
+        last_active_year.orders_prior_active_year,
+        coalesce(line_totals.list_value_lifetime, 0) as list_value_lifetime,
+        coalesce(line_totals.discounts_lifetime, 0) as discounts_lifetime,
+        coalesce(refund_totals.refunds_lifetime, 0) as refunds_lifetime
     from order_totals
     cross join params
     inner join day_counts
@@ -128,6 +166,10 @@ final as (
         on order_totals.customer_id = last_active_year.customer_id
     left join typical_gaps
         on order_totals.customer_id = typical_gaps.customer_id
+    left join line_totals
+        on order_totals.customer_id = line_totals.customer_id
+    left join refund_totals
+        on order_totals.customer_id = refund_totals.customer_id
 )
 
 select * from final

@@ -62,7 +62,10 @@ final as (
         -- booked by each month end count (int_returns__valued).
         (lines.quantity * lines.unit_price - lines.discount_amount) * counted_orders.fx_rate
             as revenue_before_returns,
-        lines.quantity * lines.unit_cost * counted_orders.fx_rate as cost_before_returns
+        lines.quantity * lines.unit_cost * counted_orders.fx_rate as cost_before_returns,
+        -- List value and discount apart, for the returns and discount churn signals.
+        lines.quantity * lines.unit_price * counted_orders.fx_rate as list_value,
+        lines.discount_amount * counted_orders.fx_rate as discount_value
     from lines
     inner join counted_orders
         on lines.order_id = counted_orders.order_id

@@ -2,7 +2,8 @@
     churned, the revenue that left with the churned (their last active year), and the
     signals before it (complaints and days without contact before the last order).
     Tier and quadrant are the ones the customer had at the month end of their last
-    order, before they left; churn_month groups churned customers by churned_on. -#}
+    order, before they left; churn_month groups churned customers by churned_on and
+    churn_reason the at-risk and churned customers by the first signal they showed. -#}
 with
 
 customers as (
@@ -28,7 +29,7 @@ buyers as (
 
 {% set dimensions = [
     'tier_before_churn', 'quadrant_before_churn', 'region', 'acquisition_channel',
-    'account_manager', 'churn_month'] %}
+    'account_manager', 'churn_month', 'churn_reason'] %}
 final as (
     {% for dimension in dimensions %}
     select
@@ -59,6 +60,7 @@ final as (
         max(as_of_date) as as_of_date
     from buyers
     {% if dimension == 'churn_month' %}where churn_status = 'churned'{% endif %}
+    {% if dimension == 'churn_reason' %}where churn_status in ('at_risk', 'churned'){% endif %}
     group by 2
     {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -1,6 +1,7 @@
 {#- One row per customer known to CRM or sales: the facts as of as_of_date and every
-    classification a manager acts on (SPEC.md section 4). No phone, email or birthday;
-    the name only when publish_customer_names is on. -#}
+    classification a manager acts on (SPEC.md section 4), the churn signals and reason,
+    contact and referral facts and the traits of a core customer (section 7). No phone,
+    email or birthday; the name only when publish_customer_names is on. -#}
 with
 
 params as (
@@ -27,6 +28,10 @@ strategies as (
     select * from {{ ref('quadrant_strategies') }}
 ),
 
+churn_reasons as (
+    select * from {{ ref('churn_reasons') }}
+),
+
 joined as (
     select
         customers.customer_id,
@@ -38,6 +43,8 @@ joined as (
         customers.acquisition_channel,
         customers.account_manager,
         customers.membership_level,
+        customers.crm_group,
+        customers.referred_by_customer_id,
         customers.is_known_to_crm,
         customer_orders.first_order_channel,
         customer_orders.first_order_date,
@@ -56,11 +63,26 @@ joined as (
         coalesce(customer_orders.active_months_window, 0) as active_months_window,
         customer_orders.net_revenue_last_active_year,
         customer_orders.typical_gap_days,
+        coalesce(customer_orders.orders_last_active_year, 0) as orders_last_active_year,
+        coalesce(customer_orders.orders_prior_active_year, 0) as orders_prior_active_year,
+        coalesce(customer_orders.list_value_lifetime, 0) as list_value_lifetime,
+        coalesce(customer_orders.discounts_lifetime, 0) as discounts_lifetime,
+        coalesce(customer_orders.refunds_lifetime, 0) as refunds_lifetime,
         engagement.referrals_made,
         engagement.interactions_window,
         engagement.complaints_window,
         engagement.complaints_before_last_order,
-        engagement.days_without_contact_before_last_order
+        engagement.days_without_contact_before_last_order,
+        engagement.referred_customers_active,
+        engagement.referred_revenue_window,
+        engagement.contacts_window,
+        engagement.feedback_window,
+        engagement.gifts_window,
+        engagement.events_window,
+        engagement.referral_interactions_window,
+        engagement.last_contact_date,
+        engagement.days_since_last_contact,
+        coalesce(engagement.complaints_since_signal_start, 0) as complaints_since_signal_start
     from customers
     left join customer_orders
         on customers.customer_id = customer_orders.customer_id
@@ -123,16 +145,70 @@ statuses as (
     from classified
 ),
 
+signals as (
+    -- Churn signals, only for customers with orders (SPEC.md section 7.1), and the
+    -- traits of a core customer (section 7.2).
+    select
+        statuses.*,
+        case when statuses.first_order_date is not null then statuses.complaints_since_signal_start > 0 end
+            as signal_complaints,
+        case
+            when statuses.first_order_date is not null
+                then {{ signal_returns('statuses.refunds_lifetime', 'statuses.list_value_lifetime',
+                                       'statuses.discounts_lifetime') }}
+        end as signal_returns,
+        case
+            when statuses.first_order_date is not null
+                then {{ signal_order_decline('statuses.orders_last_active_year', 'statuses.orders_prior_active_year') }}
+        end as signal_order_decline,
+        case
+            when statuses.first_order_date is not null
+                then {{ signal_discount_dependent('statuses.discounts_lifetime', 'statuses.list_value_lifetime') }}
+        end as signal_discount_dependent,
+        case
+            when statuses.first_order_date is not null
+                then {{ signal_no_contact('statuses.days_since_last_contact') }}
+        end as signal_no_contact,
+        case when statuses.first_order_date is not null then statuses.order_days = 1 end as signal_one_time,
+        statuses.pareto_tier = 'A' as trait_high_value,
+        {{ trait_loyal('statuses.order_days', 'statuses.tenure_days', 'statuses.active_months_window') }}
+            as trait_loyal,
+        (
+            coalesce(statuses.referrals_made, 0) >= 1
+            or coalesce(statuses.referral_interactions_window, 0) >= 1
+        ) as trait_advocate,
+        statuses.churn_status = 'active' as trait_retained
+    from statuses
+),
+
+reasons as (
+    select
+        signals.*,
+        {{ churn_reason(
+            'signals.churn_status', 'signals.signal_complaints', 'signals.signal_returns',
+            'signals.signal_order_decline', 'signals.signal_discount_dependent',
+            'signals.signal_no_contact', 'signals.signal_one_time') }} as churn_reason,
+        (
+            case when signals.trait_high_value then 1 else 0 end
+            + case when signals.trait_loyal then 1 else 0 end
+            + case when signals.trait_advocate then 1 else 0 end
+            + case when signals.trait_retained then 1 else 0 end
+        ) as core_traits,
+        {{ is_core_customer('signals.trait_high_value', 'signals.trait_loyal',
+                            'signals.trait_advocate', 'signals.trait_retained') }} as is_core_customer
+    from signals
+),
+
 penalised as (
     -- Key-account scores lose points for churn risk.
     select
-        statuses.*,
-        case statuses.churn_status
+        reasons.*,
+        case reasons.churn_status
             when 'churned' then {{ var('key_account_churned_penalty') }}
             when 'at_risk' then {{ var('key_account_at_risk_penalty') }}
             else 0
         end as churn_penalty
-    from statuses
+    from reasons
 ),
 
 buyer_ranks as (
@@ -192,6 +268,7 @@ final as (
         statuses.first_order_channel as channel,
         statuses.account_manager,
         statuses.membership_level,
+        statuses.crm_group,
         statuses.is_known_to_crm,
         statuses.first_order_date,
         statuses.last_order_date,
@@ -211,9 +288,20 @@ final as (
                 then statuses.net_revenue_lifetime / statuses.orders_lifetime
         end as avg_order_value,
         statuses.typical_gap_days,
+        statuses.active_months_window,
         statuses.referrals_made,
+        statuses.referred_by_customer_id,
+        statuses.referred_customers_active,
+        statuses.referred_revenue_window,
         statuses.interactions_window,
         statuses.complaints_window,
+        statuses.contacts_window,
+        statuses.feedback_window,
+        statuses.gifts_window,
+        statuses.events_window,
+        statuses.referral_interactions_window,
+        statuses.last_contact_date,
+        statuses.days_since_last_contact,
         case
             when statuses.pareto_tier <> 'D'
                 then statuses.net_revenue_window / statuses.ranked_revenue_total
@@ -238,6 +326,17 @@ final as (
         statuses.net_revenue_last_active_year,
         statuses.complaints_before_last_order,
         statuses.days_without_contact_before_last_order,
+        statuses.signal_complaints,
+        statuses.signal_returns,
+        statuses.signal_order_decline,
+        statuses.signal_discount_dependent,
+        statuses.signal_no_contact,
+        statuses.signal_one_time,
+        statuses.churn_reason,
+        churn_reasons.label_en as churn_reason_label_en,
+        churn_reasons.label_zh as churn_reason_label_zh,
+        churn_reasons.action_en as churn_reason_action_en,
+        churn_reasons.action_zh as churn_reason_action_zh,
         scores.r_score,
         scores.f_score,
         scores.m_score,
@@ -248,12 +347,20 @@ final as (
             round(scores.key_account_base_score - statuses.churn_penalty, 2) >= {{ var('key_account_min_score') }},
             false
         ) as is_key_account,
+        statuses.trait_high_value,
+        statuses.trait_loyal,
+        statuses.trait_advocate,
+        statuses.trait_retained,
+        statuses.core_traits,
+        statuses.is_core_customer,
         statuses.as_of_date
     from penalised as statuses
     left join scores
         on statuses.customer_id = scores.customer_id
     left join strategies
         on statuses.quadrant = strategies.quadrant
+    left join churn_reasons
+        on statuses.churn_reason = churn_reasons.churn_reason
 )
 
 select * from final
