@@ -48,6 +48,9 @@ PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
     "churn_analysis": ("dimension", "dimension_value"),
     "customer_tier_history": ("month_end", "customer_id"),
     "tier_migration": ("dimension", "from_month_end", "to_month_end", "from_value", "to_value"),
+    "profit_band_summary": ("sort_order",),
+    "segment_summary": ("dimension", "value"),
+    "cohort_retention": ("cohort_month", "month_offset"),
 }
 
 
