@@ -78,7 +78,14 @@ final as (
                 then sum(net_revenue_window) over (partition by month_end, net_revenue_window > 0)
         end as revenue_ranked_total,
         {{ profit_rank('gross_profit_window', 'month_end') }} as profit_rank,
-        count(*) over (partition by month_end) as profit_ranked_customers
+        count(*) over (partition by month_end) as profit_ranked_customers,
+        -- Ties included: the key-account score's profit rank is read from it. Ordered
+        -- as profit_rank, so it takes no sort of its own.
+        count(*) over (
+            partition by month_end
+            order by gross_profit_window desc
+            range between unbounded preceding and current row
+        ) as profit_at_least_customers
     from window_facts
 )
 

@@ -1,10 +1,12 @@
-{#- Tier, profit band, quadrant and churn status of every customer at every month end
-    in the data, recomputed from dated facts with the same rules as customer_value
-    (macros/rules.sql), so the history can be rebuilt or backfilled at any time. -#}
+{#- Tier, profit band, quadrant, churn status and key-account score of every customer
+    at every month end in the data, recomputed from dated facts with the same rules as
+    customer_value (macros/rules.sql), so the history can be rebuilt or backfilled at
+    any time. -#}
 with
 
 ordering as (
-    select * from {{ ref('int_customer_month_end_orders') }}
+    -- Ordering facts and the key-account score before the churn penalty.
+    select * from {{ ref('int_customer_month_end_scores') }}
 ),
 
 value as (
@@ -33,7 +35,8 @@ facts as (
         value.profit_rank,
         value.profit_ranked_customers,
         one_time_thresholds.one_time_at_risk_gap,
-        one_time_thresholds.one_time_churn_gap
+        one_time_thresholds.one_time_churn_gap,
+        ordering.key_account_base_score
     from ordering
     left join value
         on ordering.customer_id = value.customer_id
@@ -55,22 +58,39 @@ classified as (
     from facts
 ),
 
+statuses as (
+    select
+        classified.*,
+        {{ quadrant('first_order_date', 'orders_window > 0', 'pareto_tier', 'month_end') }} as quadrant,
+        {{ churn_status('first_order_date', 'recency_days', 'at_risk_after_days', 'churn_after_days') }}
+            as churn_status
+    from classified
+),
+
+penalised as (
+    select
+        statuses.*,
+        {{ key_account_penalty('churn_status') }} as churn_penalty
+    from statuses
+),
+
 final as (
     select
         month_end,
         customer_id,
         pareto_tier,
         profit_band,
-        {{ quadrant('first_order_date', 'orders_window > 0', 'pareto_tier', 'month_end') }} as quadrant,
-        {{ churn_status('first_order_date', 'recency_days', 'at_risk_after_days', 'churn_after_days') }}
-            as churn_status,
+        quadrant,
+        churn_status,
         first_order_date,
         last_order_date,
         recency_days,
         orders_window,
         net_revenue_window,
-        gross_profit_window
-    from classified
+        gross_profit_window,
+        {{ key_account_score('key_account_base_score', 'churn_penalty') }} as key_account_score,
+        {{ is_key_account('key_account_base_score', 'churn_penalty') }} as is_key_account
+    from penalised
 )
 
 select * from final

@@ -1,5 +1,6 @@
-{#- How customers moved between Pareto tiers and between quadrants from one year to
-    the next: month ends a year apart, ending at the latest month end in the history. -#}
+{#- How customers moved between Pareto tiers, between quadrants and in and out of the
+    key accounts from one year to the next: month ends a year apart, ending at the
+    latest month end in the history. -#}
 with
 
 history as (
@@ -37,6 +38,12 @@ moves as (
         history_to.pareto_tier as to_tier,
         history_from.quadrant as from_quadrant,
         history_to.quadrant as to_quadrant,
+        -- Empty when the customer was not known a year before: not_a_customer below.
+        case
+            when history_from.is_key_account then 'key'
+            when not history_from.is_key_account then 'not_key'
+        end as from_key_account,
+        case when history_to.is_key_account then 'key' else 'not_key' end as to_key_account,
         coalesce(history_from.net_revenue_window, 0) as from_net_revenue_window,
         history_to.net_revenue_window as to_net_revenue_window
     from pairs
@@ -50,7 +57,11 @@ moves as (
     where pairs.from_month_end >= history_bounds.first_month_end
 ),
 
-{% set dimensions = {'pareto_tier': ('from_tier', 'to_tier'), 'quadrant': ('from_quadrant', 'to_quadrant')} %}
+{% set dimensions = {
+    'pareto_tier': ('from_tier', 'to_tier'),
+    'quadrant': ('from_quadrant', 'to_quadrant'),
+    'key_account': ('from_key_account', 'to_key_account'),
+} %}
 final as (
     {% for dimension, columns in dimensions.items() %}
     select
