@@ -259,6 +259,24 @@ def test_the_data_has_something_for_every_business_rule(con, clean):
     assert _distinct(con, "customers", "customer_type") == {"company", "individual"}
 
 
+def test_every_churn_reason_is_the_first_signal_of_several_lapsed_customers(tmp_path):
+    """SPEC 7.1: among at-risk and churned customers at the default as_of_date, each
+    reason (the first true signal, or none) belongs to several customers. Computed by
+    the independent pandas implementation of the rules, so no warehouse is needed; the
+    set is larger than the others here because the rarer stories need a few hundred
+    customers to show every time."""
+    from bench.baselines import pandas_rules
+
+    generate(tmp_path, order_lines=20_000, seed=SEED)
+    cv = pandas_rules.compute(tmp_path)["customer_value"]
+    lapsed = cv.loc[cv["churn_status"].isin(["at_risk", "churned"])]
+    reasons = lapsed["churn_reason"].value_counts().to_dict()
+    expected = ["complaints", "returns", "order_decline", "discount_dependent", "no_contact", "one_time", "unexplained"]
+    assert set(reasons) == set(expected)
+    assert min(reasons.values()) >= 3, reasons
+    assert cv.loc[~cv.index.isin(lapsed.index), "churn_reason"].isna().all()
+
+
 def test_parquet_carries_the_same_rows_as_csv(clean, tmp_path):
     root, _ = clean
     generate(tmp_path, order_lines=LINES, seed=SEED, fmt="parquet")

@@ -144,3 +144,11 @@ def test_a_summary_query_suite_is_validated_on_its_rows_and_reported(planted, tm
         {"kind": "orders for unknown customers", "orphans": unknown, "total": 10000, "share": unknown / 10000},
         {"kind": "not checked", "orphans": 3, "total": 10, "share": None},
     ]
+
+
+def test_the_marts_gate_covers_every_published_mart():
+    from pipelines.publish.release import PUBLISHED_TABLES
+
+    suites = load_suites(Settings.from_env({}).expectations_dir, "marts", {})
+    validated = {s.table.removeprefix("marts.") for s in suites if s.table}
+    assert set(PUBLISHED_TABLES) <= validated, set(PUBLISHED_TABLES) - validated

@@ -1,6 +1,7 @@
-"""Reference implementation of SPEC section 4 (customer_value, pareto_summary) in pure pandas.
+"""Reference implementation of SPEC sections 4, 7.1 and 7.2 (customer_value, pareto_summary)
+in pure pandas.
 
-Written from the text of SPEC sections 3 and 4 alone, without the project's dbt models,
+Written from the text of SPEC sections 3, 4 and 7 alone, without the project's dbt models,
 so that it can catch their mistakes; it is also the "pandas" contender of the benchmark.
 No DuckDB and no SQL: the landed CSV files are read with `pandas.read_csv` (pyarrow
 engine), Parquet files with `pandas.read_parquet`, and every rule is a vectorised
@@ -13,7 +14,9 @@ window_days 365, cost_to_serve_per_order 20, tier_a_cut 0.80, tier_b_cut 0.95,
 profit_top_cut 0.2, profit_bottom_cut 0.8, pareto_top_share 0.2 (the "20" of the
 observed x/20), old_customer_min_days 365, at_risk_gap_multiplier 2,
 churn_gap_multiplier 3, min_at_risk_days 60, min_churn_days 90,
-one_time_at_risk_percentile 0.5, one_time_churn_percentile 0.9.
+one_time_at_risk_percentile 0.5, one_time_churn_percentile 0.9, churn_signal_days 180,
+order_decline_days 365, returns_signal_share 0.2, discount_signal_share 0.3,
+no_contact_days 90, loyal_min_active_months 4.
 
 Input (SPEC section 3)
 ----------------------
@@ -74,6 +77,42 @@ Interpretation choices (where SPEC is silent)
   positive total (empty when n = 0); the profit_* columns the same over customers with
   positive window gross profit ranked by it (ties by customer_id); tier_{a..d}_customers
   and tier_{a..d}_revenue_share (of the positive total).
+
+Churn signals, contact, referrals and traits (SPEC 7.1, 7.2)
+------------------------------------------------------------
+* Interactions count when the date part of occurred_at <= as_of_date; the window
+  counts (contacts, feedback, gifts, referral interactions by interaction_type; events
+  by channel `event`) are 0 for a customer without any, like interactions_window.
+* last_contact_date = the latest such interaction of any type, days_since_last_contact
+  = as_of_date - it; both empty without one (prospects included).
+* The six signals are empty for customers without a counted order, true or false for
+  all others:
+  - complaints: a complaint dated after last order date - churn_signal_days (the
+    window up to the last order and anything after it, up to as_of_date);
+  - returns / discount_dependent: sums over the customer's counted orders of refunds,
+    quantity x unit_price - discount_amount, discount_amount and quantity x unit_price,
+    each converted at its order's rate and rounded to 6 decimals per customer; a share
+    is reached when part - share x whole, rounded to 9 decimals, is >= 0 (and whole is
+    not 0);
+  - order_decline: counted orders (not days) dated within order_decline_days before
+    the last order date (0 .. 364 days before it) and the period before that (365 ..
+    729 days before it);
+  - no_contact: no interaction, or days_since_last_contact > no_contact_days;
+  - one_time: distinct_order_dates = 1.
+* churn_reason (key, no label): for churn_status at_risk and churned only, the first
+  true signal in the order complaints, returns, order_decline, discount_dependent,
+  no_contact, one_time, else `unexplained`.
+* referred_by_customer_id and crm_group: the latest CRM row (empty when CRM does not
+  know the customer). referred_customers_active / referred_revenue_window: over the
+  customers of the customer set that name this one as referrer, how many have a window
+  order, and the sum of their window net revenue (0 when none).
+* active_months_window: distinct calendar months of the customer's window orders.
+* The traits are true or false for every customer (a prospect has none of them):
+  high_value = tier A; loyal = distinct_order_dates >= 3, tenure_days >=
+  old_customer_min_days and active_months_window >= loyal_min_active_months; advocate
+  = referrals_made >= 1 or referral_interactions_window >= 1; retained = churn_status
+  active. core_traits counts them; is_core_customer = high_value and retained and
+  (loyal or advocate).
 """
 
 from __future__ import annotations
@@ -103,6 +142,12 @@ DEFAULTS: dict[str, object] = {
     "min_churn_days": 90,
     "one_time_at_risk_percentile": 0.5,
     "one_time_churn_percentile": 0.9,
+    "churn_signal_days": 180,
+    "order_decline_days": 365,
+    "returns_signal_share": 0.2,
+    "discount_signal_share": 0.3,
+    "no_contact_days": 90,
+    "loyal_min_active_months": 4,
 }
 
 STR, NUM, INT, TS = "str", "float64", "int64", "timestamp"
@@ -142,17 +187,29 @@ TABLES: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
     "customers": (
         "crm",
         ("customer_id",),
-        {"customer_id": STR, "created_at": TS, "referred_by_customer_id": STR},
+        {"customer_id": STR, "created_at": TS, "referred_by_customer_id": STR, "crm_group": STR},
     ),
     "interactions": (
         "crm",
         ("interaction_id",),
-        {"interaction_id": STR, "customer_id": STR, "occurred_at": TS, "interaction_type": STR},
+        {"interaction_id": STR, "customer_id": STR, "occurred_at": TS, "channel": STR, "interaction_type": STR},
     ),
 }
 
 MONEY_DECIMALS = 6
 SHARE_DECIMALS = 12
+
+SIGNALS = (
+    "signal_complaints",
+    "signal_returns",
+    "signal_order_decline",
+    "signal_discount_dependent",
+    "signal_no_contact",
+    "signal_one_time",
+)
+# The reason of an at-risk or churned customer is its first true signal, in this order.
+REASONS = tuple(name.removeprefix("signal_") for name in SIGNALS)
+TRAITS = ("trait_high_value", "trait_loyal", "trait_advocate", "trait_retained")
 
 
 # --------------------------------------------------------------------------- input
@@ -255,9 +312,12 @@ def counted_orders(t: dict[str, pd.DataFrame], as_of: pd.Timestamp, s: dict) -> 
     line = line.merge(returned, on=["order_id", "line_number"], how="left")
     refund = line["refund"].fillna(0.0)
     returned_quantity = line["returned_quantity"].fillna(0.0)
-    line["net_local"] = line["quantity"] * line["unit_price"] - line["discount_amount"] - refund
+    line["list_local"] = line["quantity"] * line["unit_price"]
+    line["refund_local"] = refund
+    line["net_local"] = line["list_local"] - line["discount_amount"] - refund
     line["cost_local"] = (line["quantity"] - returned_quantity) * line["unit_cost"]
-    per_order = line.groupby("order_id", sort=False)[["net_local", "cost_local"]].sum()
+    amounts = ["net_local", "cost_local", "list_local", "discount_amount", "refund_local"]
+    per_order = line.groupby("order_id", sort=False)[amounts].sum()
 
     o = o.merge(per_order, left_on="order_id", right_index=True, how="inner")  # no lines: not counted
     o["net_revenue"] = o["net_local"] * o["rate"]
@@ -267,7 +327,12 @@ def counted_orders(t: dict[str, pd.DataFrame], as_of: pd.Timestamp, s: dict) -> 
         - (s["cost_to_serve_per_order"] + o["shipping_cost"].fillna(0.0) * o["rate"])
     )
     o["in_window"] = o["order_date"] > as_of - pd.Timedelta(days=s["window_days"])
-    return o[["order_id", "customer_id", "order_date", "rate", "net_revenue", "gross_profit", "in_window"]]
+    # For the churn signals: list value, discount and refunds, converted at the order's rate.
+    o["list_amount"] = o["list_local"] * o["rate"]
+    o["discount"] = o["discount_amount"] * o["rate"]
+    o["refund"] = o["refund_local"] * o["rate"]
+    columns = ["order_id", "customer_id", "order_date", "rate", "net_revenue", "gross_profit", "in_window"]
+    return o[[*columns, "list_amount", "discount", "refund"]]
 
 
 def _tiers(cv: pd.DataFrame, s: dict) -> tuple[pd.Series, pd.DataFrame]:
@@ -300,6 +365,77 @@ def _top_share(values: np.ndarray, share: float) -> tuple[int, int, float | None
         return 0, 0, None
     k = _ceil_share(share, n)
     return n, k, float(values[:k].sum() / values.sum())
+
+
+def _share_reached(part: pd.Series, whole: pd.Series, share: float) -> pd.Series:
+    """part >= share x whole, false where whole is 0; compared after rounding, so that a
+    share reached exactly in decimal arithmetic is reached here too."""
+    return (whole != 0) & ((part - share * whole).round(SHARE_DECIMALS - 3) >= 0)
+
+
+def _churn_signals(cv: pd.DataFrame, o: pd.DataFrame, interactions: pd.DataFrame, s: dict) -> pd.DataFrame:
+    """SPEC 7.1: the six signals (empty without orders) and the reason of at-risk and churned customers."""
+    last = cv.set_index("customer_id")["last_order_date"]
+
+    complaint = interactions.loc[interactions["interaction_type"] == "complaint", ["customer_id", "occurred_at"]]
+    complaint_last = complaint["customer_id"].map(last)
+    # last - 180 < d <= last, or after the last order: together, d > last - 180 (d <= as_of already).
+    recent = complaint.loc[complaint["occurred_at"] > complaint_last - pd.Timedelta(days=s["churn_signal_days"])]
+    complained = cv["customer_id"].isin(recent["customer_id"])
+
+    lifetime = o.groupby("customer_id")[["list_amount", "discount", "refund"]].sum().round(MONEY_DECIMALS)
+    lifetime = lifetime.reindex(cv["customer_id"]).fillna(0.0).set_index(cv.index)
+    net_before_refunds = (lifetime["list_amount"] - lifetime["discount"]).round(MONEY_DECIMALS)
+    returns = _share_reached(lifetime["refund"], net_before_refunds, s["returns_signal_share"])
+    discount = _share_reached(lifetime["discount"], lifetime["list_amount"], s["discount_signal_share"])
+
+    # Orders one by one, by how many days they lie before the customer's last order.
+    before_last = (o["customer_id"].map(last) - o["order_date"]).dt.days
+    period = s["order_decline_days"]
+    recent_orders = o.loc[before_last < period].groupby("customer_id").size()
+    earlier_orders = o.loc[(before_last >= period) & (before_last < 2 * period)].groupby("customer_id").size()
+    recent_n = cv["customer_id"].map(recent_orders).fillna(0)
+    earlier_n = cv["customer_id"].map(earlier_orders).fillna(0)
+    decline = (earlier_n >= 2) & (recent_n < earlier_n / 2)
+
+    days_silent = cv["days_since_last_contact"]
+    no_contact = days_silent.isna() | (days_silent > s["no_contact_days"]).fillna(True)
+    one_time = cv["distinct_order_dates"] == 1
+
+    has_orders = cv["orders_lifetime"] > 0
+    signals = (complained, returns, decline, discount, no_contact, one_time)
+    for name, values in zip(SIGNALS, signals, strict=True):
+        cv[name] = values.astype("boolean").where(has_orders)
+    reason = np.select([cv[name].fillna(False).to_numpy() for name in SIGNALS], REASONS, "unexplained")
+    lapsed = cv["churn_status"].isin(["at_risk", "churned"])
+    cv["churn_reason"] = pd.Series(reason, index=cv.index).where(lapsed).astype("str")
+    return cv
+
+
+def _core_traits(cv: pd.DataFrame, o: pd.DataFrame, s: dict) -> pd.DataFrame:
+    """SPEC 7.2: referrals, active months, the four traits and the core customer."""
+    referred = cv.loc[cv["referred_by_customer_id"].notna()]
+    by_referrer = referred.groupby("referred_by_customer_id")
+    active = (referred["orders_window"] > 0).groupby(referred["referred_by_customer_id"]).sum()
+    cv["referred_customers_active"] = cv["customer_id"].map(active).fillna(0).astype("int64")
+    revenue = by_referrer["net_revenue_window"].sum()
+    cv["referred_revenue_window"] = cv["customer_id"].map(revenue).fillna(0.0).round(MONEY_DECIMALS)
+
+    window = o.loc[o["in_window"]]
+    months = window.assign(month=window["order_date"].dt.to_period("M")).groupby("customer_id")["month"].nunique()
+    cv["active_months_window"] = cv["customer_id"].map(months).fillna(0).astype("int64")
+
+    cv["trait_high_value"] = cv["pareto_tier"] == "A"
+    cv["trait_loyal"] = (
+        (cv["distinct_order_dates"] >= 3)
+        & (cv["tenure_days"] >= s["old_customer_min_days"]).fillna(False).astype(bool)
+        & (cv["active_months_window"] >= s["loyal_min_active_months"])
+    )
+    cv["trait_advocate"] = (cv["referrals_made"] >= 1) | (cv["referral_interactions_window"] >= 1)
+    cv["trait_retained"] = cv["churn_status"] == "active"
+    cv["core_traits"] = cv[list(TRAITS)].sum(axis=1).astype("int64")
+    cv["is_core_customer"] = cv["trait_high_value"] & cv["trait_retained"] & (cv["trait_loyal"] | cv["trait_advocate"])
+    return cv
 
 
 def compute(landing_dir: Path, as_of_date: date | None = None, **settings) -> dict[str, pd.DataFrame]:
@@ -372,11 +508,26 @@ def compute(landing_dir: Path, as_of_date: date | None = None, **settings) -> di
     # ---- CRM facts
     referrals = crm.loc[crm["referred_by_customer_id"].notna()].groupby("referred_by_customer_id").size()
     cv["referrals_made"] = cv["customer_id"].map(referrals).fillna(0).astype("int64")
-    it = t["interactions"]
-    it = it.loc[(it["occurred_at"] > window_start) & (it["occurred_at"] <= as_of)]
-    cv["interactions_window"] = cv["customer_id"].map(it.groupby("customer_id").size()).fillna(0).astype("int64")
-    complaints = it.loc[it["interaction_type"] == "complaint"].groupby("customer_id").size()
-    cv["complaints_window"] = cv["customer_id"].map(complaints).fillna(0).astype("int64")
+    interactions = t["interactions"]
+    interactions = interactions.loc[interactions["occurred_at"] <= as_of]
+    it = interactions.loc[interactions["occurred_at"] > window_start]
+
+    def count_window(selected: pd.DataFrame) -> pd.Series:
+        return cv["customer_id"].map(selected.groupby("customer_id").size()).fillna(0).astype("int64")
+
+    cv["interactions_window"] = count_window(it)
+    cv["complaints_window"] = count_window(it.loc[it["interaction_type"] == "complaint"])
+    cv["contacts_window"] = count_window(it.loc[it["interaction_type"] == "contact"])
+    cv["feedback_window"] = count_window(it.loc[it["interaction_type"] == "feedback"])
+    cv["gifts_window"] = count_window(it.loc[it["interaction_type"] == "gift"])
+    cv["events_window"] = count_window(it.loc[it["channel"] == "event"])
+    cv["referral_interactions_window"] = count_window(it.loc[it["interaction_type"] == "referral"])
+    last_contact = interactions.groupby("customer_id")["occurred_at"].max()
+    cv["last_contact_date"] = last_contact.reindex(cv["customer_id"]).astype("datetime64[s]").to_numpy()
+    cv["days_since_last_contact"] = (as_of - cv["last_contact_date"]).dt.days.astype("Int64")
+    crm_row = crm.set_index("customer_id")
+    cv["referred_by_customer_id"] = cv["customer_id"].map(crm_row["referred_by_customer_id"]).astype("str")
+    cv["crm_group"] = cv["customer_id"].map(crm_row["crm_group"]).astype("str")
 
     # ---- pareto tier
     tier, ranked = _tiers(cv, s)
@@ -429,6 +580,9 @@ def compute(landing_dir: Path, as_of_date: date | None = None, **settings) -> di
     cv["churned_on"] = (cv["last_order_date"] + offset).where(churned).astype("datetime64[s]")
     cv["as_of_date"] = as_of
 
+    cv = _churn_signals(cv, o, interactions, s)
+    cv = _core_traits(cv, o, s)
+
     columns = [
         "customer_id", "in_crm", "as_of_date", "first_order_date", "last_order_date", "tenure_days", "recency_days",
         "orders_lifetime", "orders_window", "net_revenue_lifetime", "net_revenue_window", "gross_profit_lifetime",
@@ -436,6 +590,10 @@ def compute(landing_dir: Path, as_of_date: date | None = None, **settings) -> di
         "typical_gap_days", "referrals_made", "interactions_window", "complaints_window", "pareto_tier",
         "profit_band", "is_loss_making", "quadrant", "at_risk_threshold_days", "churn_threshold_days",
         "churn_status", "churned_on",
+        *SIGNALS, "churn_reason", "last_contact_date", "days_since_last_contact", "contacts_window",
+        "feedback_window", "gifts_window", "events_window", "referral_interactions_window",
+        "referred_by_customer_id", "referred_customers_active", "referred_revenue_window", "active_months_window",
+        *TRAITS, "core_traits", "is_core_customer", "crm_group",
     ]  # fmt: skip
     cv = cv[columns].reset_index(drop=True)
 

@@ -16,6 +16,12 @@ INTERACTIONS_PER_LINE = 0.10
 CHURNED_WHO_COMPLAINED = 0.6
 COMPLAINT_DAYS_BEFORE_LAST_ORDER = 60
 CONTACT_DAYS_AFTER_LAST_ORDER = 90  # win-back attempts
+# Some lapsed customers (churned, or one-time buyers long ago) are still called in the
+# last months: they are not out of touch, so the churn signals must find another cause.
+STILL_CALLED_SHARE = 0.5
+LAPSED_DAYS = 60  # without an order before the end of the period
+STILL_CALLED_DAYS_BEFORE_END = (75, 15)  # earliest, latest: after their last order
+STILL_CALLED_CHANNELS = ("call", "visit", "wechat")
 ACCOUNT_MANAGERS = (*vocab.DOMESTIC_ACCOUNT_MANAGERS, *vocab.OVERSEAS_ACCOUNT_MANAGERS)
 # Membership by percentile of customer weight: lower bounds of silver, gold, platinum.
 MEMBERSHIP_CUTS = (0.5, 0.8, 0.95)
@@ -204,8 +210,10 @@ def simulate_interactions(period: Period, people: Population, order_lines: int, 
     channel = _channel_codes(c for c, _, _ in mix)[combo]
     kind = np.array([vocab.INTERACTION_TYPES.index(t) for _, t, _ in mix])[combo]
 
-    # Churned customers often complained in the weeks before their last order.
-    complained = np.flatnonzero(people.churned & people.in_crm & (rng.random(people.size) < CHURNED_WHO_COMPLAINED))
+    # Churned customers often complained in the weeks before their last order (unless
+    # they leave for a story of their own).
+    complains = people.churned & ~people.churn_story & people.in_crm
+    complained = np.flatnonzero(complains & (rng.random(people.size) < CHURNED_WHO_COMPLAINED))
     complaint_customer = np.repeat(complained, rng.integers(1, 4, len(complained)))
     n_complaints = len(complaint_customer)
     complaint_day = np.maximum(
@@ -224,14 +232,22 @@ def simulate_interactions(period: Period, people: Population, order_lines: int, 
         rng.integers(0, len(vocab.REFERRAL_INTERACTION_CHANNELS), len(referred))
     ]
 
-    customer = np.concatenate([customer, complaint_customer, referrer])
-    day = np.concatenate([day, complaint_day, referral_day])
-    channel = np.concatenate([channel, complaint_channel, referral_channel])
+    # Some lapsed customers are still called by their account manager near the end.
+    lapsed = people.in_crm & (people.churned | people.one_time) & (people.last_day < last_day - LAPSED_DAYS)
+    called = np.flatnonzero(lapsed & (rng.random(people.size) < STILL_CALLED_SHARE))
+    earliest, latest = (last_day - days for days in STILL_CALLED_DAYS_BEFORE_END)
+    called_day = uniform_int(rng, np.full(len(called), earliest), latest - earliest)
+    called_channel = _channel_codes(STILL_CALLED_CHANNELS)[rng.integers(0, len(STILL_CALLED_CHANNELS), len(called))]
+
+    customer = np.concatenate([customer, complaint_customer, referrer, called])
+    day = np.concatenate([day, complaint_day, referral_day, called_day])
+    channel = np.concatenate([channel, complaint_channel, referral_channel, called_channel])
     kind = np.concatenate(
         [
             kind,
             np.full(n_complaints, vocab.INTERACTION_TYPES.index("complaint")),
             np.full(len(referred), vocab.INTERACTION_TYPES.index("referral")),
+            np.full(len(called), vocab.INTERACTION_TYPES.index("contact")),
         ]
     )
     occurred = np.maximum(day * DAY + rng.integers(8 * HOUR, 20 * HOUR, len(day)), people.created[customer] + 60)

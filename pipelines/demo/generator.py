@@ -8,6 +8,10 @@ The numbers tell a story in which every business rule has something to find:
 * some customers stop ordering (churn), and those often complained shortly before
   their last order; some buy once; some are CRM prospects who never order; a few
   order without CRM knowing them;
+* each churn signal has customers of its own: a few buy mostly at deep discounts
+  (about a third off list) or send much of what they buy back, and leave more often;
+  some churned customers order less in their last year before leaving; lapsed
+  customers mostly lose touch with CRM, but some are still called near the end;
 * a tenth were referred by an earlier customer; a few CRM rows are restated in a
   later batch; some customers place small, frequent orders that cost more to serve;
   some lines are sold at a low or negative margin, some discounted, some returned;
@@ -112,7 +116,7 @@ def generate(
         tables = {
             "orders": orders_table,
             "order_lines": lines_table,
-            "returns": sales.simulate_returns(period, orders, lines, rng["returns"]),
+            "returns": sales.simulate_returns(period, people, orders, lines, rng["returns"]),
             "fx_rates": sales.simulate_fx_rates(period, rng["fx_rates"]),
             "customers": crm.customer_rows(period, people, rng["customers"]),
             "interactions": crm.simulate_interactions(period, people, order_lines, rng["interactions"]),

@@ -3,6 +3,12 @@
 Everything later (orders, CRM rows, interactions) is drawn from this one table, so
 that the tables agree with each other: a churned customer stops ordering and has
 often complained, a referred customer points at one created before it, and so on.
+
+A churned customer leaves for one story at most, so that each churn signal of the
+marts has customers of its own: a complaint shortly before the last order (drawn with
+the interactions), heavy returns, deep discounts it came for, or orders that thinned
+out in its last year; the others just drift away, some of them still called by their
+account manager near the end.
 """
 
 from __future__ import annotations
@@ -27,6 +33,14 @@ SMALL_FREQUENT_SHARE = 0.10
 FOREIGN_CURRENCY_EXPORTER_SHARE = 0.15
 REFERRED_SHARE = 0.10
 CHURN_SHARE = 0.30
+# Customers who buy mostly on deep discounts, and customers who send much back; both
+# leave more often than others.
+DEAL_SEEKER_SHARE = 0.05
+HEAVY_RETURNER_SHARE = 0.05
+STORY_CHURN_SHARE = 0.6
+# Churned customers with two years of history whose orders thin out in their last year.
+FADING_SHARE = 0.6
+FADING_MIN_HISTORY_DAYS = 730
 # A churned customer's last order is at least this long before the end, and only a
 # customer whose first order is earlier than CHURN_MIN_HISTORY_DAYS before the end churns.
 CHURN_MIN_SILENT_DAYS = 150
@@ -54,6 +68,9 @@ class Population:
     one_time: np.ndarray
     small_frequent: np.ndarray
     churned: np.ndarray
+    deal_seeker: np.ndarray
+    heavy_returner: np.ndarray
+    fading: np.ndarray  # churned, ordering less in the year before its last order
     first_day: np.ndarray  # first and last possible order day, where ordering
     last_day: np.ndarray
     referrer: np.ndarray  # customer index, -1 when not referred
@@ -74,6 +91,11 @@ class Population:
     @property
     def overseas(self) -> np.ndarray:
         return self.region == OVERSEAS
+
+    @property
+    def churn_story(self) -> np.ndarray:
+        """Churned customers who leave for a reason of their own (not a complaint)."""
+        return self.churned & (self.deal_seeker | self.heavy_returner | self.fading)
 
 
 def _flags(n: int, rng: np.random.Generator, *counts: int) -> list[np.ndarray]:
@@ -112,9 +134,8 @@ def simulate_population(period: Period, n: int, rng: np.random.Generator) -> Pop
 
     # The first order follows creation within days (at most two months).
     first_day = np.minimum(created // DAY + np.minimum(rng.geometric(0.1, n) - 1, 60), days - 1)
-    churned = regular & (first_day < days - CHURN_MIN_HISTORY_DAYS) & (rng.random(n) < CHURN_SHARE)
+    churn_draw = rng.random(n)
     churn_day = uniform_int(rng, first_day + 30, np.maximum(days - CHURN_MIN_SILENT_DAYS - 30 - first_day, 1))
-    last_day = np.where(churned, churn_day, np.where(one_time, first_day, days - 1))
 
     # A referrer is a CRM customer created strictly before the referred one.
     crm_numbers = np.flatnonzero(in_crm)
@@ -122,6 +143,15 @@ def simulate_population(period: Period, n: int, rng: np.random.Generator) -> Pop
     referred = in_crm & (earlier > 0) & (rng.random(n) < REFERRED_SHARE)
     referrer_at = np.minimum(np.floor(rng.random(n) * earlier).astype(np.int64), len(crm_numbers) - 1)
     referrer = np.where(referred, crm_numbers[referrer_at], -1)
+
+    story = rng.random(n)
+    deal_seeker = ordering & (story < DEAL_SEEKER_SHARE)
+    heavy_returner = ordering & (story >= DEAL_SEEKER_SHARE) & (story < DEAL_SEEKER_SHARE + HEAVY_RETURNER_SHARE)
+    churn_share = np.where(deal_seeker | heavy_returner, STORY_CHURN_SHARE, CHURN_SHARE)
+    churned = regular & (first_day < days - CHURN_MIN_HISTORY_DAYS) & (churn_draw < churn_share)
+    last_day = np.where(churned, churn_day, np.where(one_time, first_day, days - 1))
+    long_history = last_day - first_day >= FADING_MIN_HISTORY_DAYS
+    fading = churned & ~deal_seeker & ~heavy_returner & long_history & (rng.random(n) < FADING_SHARE)
 
     return Population(
         created=created,
@@ -135,6 +165,9 @@ def simulate_population(period: Period, n: int, rng: np.random.Generator) -> Pop
         one_time=one_time,
         small_frequent=small_frequent,
         churned=churned,
+        deal_seeker=deal_seeker,
+        heavy_returner=heavy_returner,
+        fading=fading,
         first_day=first_day,
         last_day=last_day,
         referrer=referrer,

@@ -27,8 +27,16 @@ BIG_CUSTOMER_PRICE_CUT = 0.12  # the biggest customer's discount off list
 LOW_MARGIN_SHARE = 0.04
 BELOW_COST_SHARE = 0.02
 DISCOUNTED_LINE_SHARE = 0.20
+DISCOUNT_RANGE = (0.02, 0.15)  # of the line's list amount
+# A deal seeker buys most lines at a deep discount: about a third off over its lifetime.
+DEAL_SEEKER_DISCOUNTED_SHARE = 0.85
+DEAL_SEEKER_DISCOUNT_RANGE = (0.30, 0.55)
 RETURNED_LINE_SHARE = 0.03
+HEAVY_RETURNER_LINE_SHARE = 0.40  # whole lines sent back
 RETURN_WITHIN_DAYS = 45
+# A fading customer's orders of its last year before the last order move a year back
+# with this chance, so that the year has fewer than half the orders of the one before.
+FADING_MOVED_SHARE = 0.7
 
 
 @dataclass
@@ -72,6 +80,8 @@ def simulate_orders(
     # so that its last order is exactly then.
     day = np.where(position == 0, people.first_day[customer], day)
     day = np.where((position == 1) & people.churned[customer], people.last_day[customer], day)
+    fading = (position >= 2) & people.fading[customer] & (day > people.last_day[customer] - 365)
+    day = np.where(fading & (rng.random(len(day)) < FADING_MOVED_SHARE), day - 365, day)
     placed = np.maximum(day * DAY + rng.integers(8 * HOUR, 22 * HOUR, len(day)), people.created[customer] + 600)
 
     chronological = np.argsort(placed, kind="stable")
@@ -135,9 +145,15 @@ def simulate_lines(
     unit_cost = np.round(list_price[product] * ratio / rate).astype(np.int64)
 
     discount = np.zeros(n_lines, np.int64)
-    discounted = np.flatnonzero(rng.random(n_lines) < DISCOUNTED_LINE_SHARE)
+    seeker = people.deal_seeker[customer]
+    share = np.where(seeker, np.float32(DEAL_SEEKER_DISCOUNTED_SHARE), np.float32(DISCOUNTED_LINE_SHARE))
+    discounted = np.flatnonzero(rng.random(n_lines, dtype=np.float32) < share)
+    del share
+    deep = seeker[discounted]
+    low = np.where(deep, DEAL_SEEKER_DISCOUNT_RANGE[0], DISCOUNT_RANGE[0])
+    high = np.where(deep, DEAL_SEEKER_DISCOUNT_RANGE[1], DISCOUNT_RANGE[1])
     gross = quantity[discounted] * unit_price[discounted]
-    discount[discounted] = np.floor(gross * rng.uniform(0.02, 0.15, len(discounted)))
+    discount[discounted] = np.floor(gross * (low + (high - low) * rng.random(len(discounted))))
 
     table = pa.table(
         {
@@ -155,15 +171,21 @@ def simulate_lines(
     return Lines(order, line_number, quantity, unit_price, discount), table
 
 
-def simulate_returns(period: Period, orders: Orders, lines: Lines, rng: np.random.Generator) -> pa.Table:
+def simulate_returns(
+    period: Period, people: Population, orders: Orders, lines: Lines, rng: np.random.Generator
+) -> pa.Table:
     days = period.days
     order_day = orders.placed[lines.order] // DAY
     # Completed orders only, and not from the last day: a return comes a day or more later.
     eligible = ~orders.cancelled[lines.order] & (order_day <= days - 2)
-    picked = np.flatnonzero(eligible & (rng.random(len(lines.order), dtype=np.float32) < RETURNED_LINE_SHARE))
+    returner = people.heavy_returner[orders.customer[lines.order]]
+    share = np.where(returner, np.float32(HEAVY_RETURNER_LINE_SHARE), np.float32(RETURNED_LINE_SHARE))
+    picked = np.flatnonzero(eligible & (rng.random(len(lines.order), dtype=np.float32) < share))
+    del share, eligible
     n = len(picked)
     quantity = lines.quantity[picked]
-    returned_quantity = np.minimum(1 + np.floor(rng.random(n) ** 2 * quantity).astype(np.int32), quantity)
+    partly = np.minimum(1 + np.floor(rng.random(n) ** 2 * quantity).astype(np.int32), quantity)
+    returned_quantity = np.where(returner[picked], quantity, partly)
     net = quantity.astype(np.int64) * lines.unit_price[picked] - lines.discount[picked]
     refund = np.floor(net * (returned_quantity / quantity) * rng.uniform(0.85, 1.0, n)).astype(np.int64)
     days_left = days - 1 - order_day[picked]
