@@ -215,6 +215,48 @@ def headline(con: duckdb.DuckDBPyConnection) -> list[str]:
     )
     keys = con.execute("SELECT count(*) FILTER (WHERE is_key_account), count(*) FROM marts.customer_value").fetchone()
     lines.append(f"  Key accounts: {keys[0]:,}")
+    lines += core_customer_lines(con)
+    return lines
+
+
+def core_customer_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Who the core customers are, and why the others slip away (SPEC section 7)."""
+    columns = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'marts' AND table_name = 'customer_value'"
+        ).fetchall()
+    }
+    if not {"is_core_customer", "churn_reason"} <= columns:
+        return []
+    core, revenue, total = con.execute(
+        """SELECT count(*) FILTER (WHERE is_core_customer),
+                  coalesce(sum(net_revenue_window) FILTER (WHERE is_core_customer), 0),
+                  nullif(sum(net_revenue_window) FILTER (WHERE net_revenue_window > 0), 0)
+           FROM marts.customer_value"""
+    ).fetchone()
+    share = None if total is None else float(revenue) / float(total)
+    lines = [
+        f"  Core customers (tier A, active, loyal or advocates): {core:,}, bringing {_money(revenue)}"
+        f" ({_pct(share)}) of window revenue."
+    ]
+    reasons = con.execute(
+        """SELECT churn_reason,
+                  count(*) FILTER (WHERE churn_status = 'at_risk') AS at_risk,
+                  count(*) FILTER (WHERE churn_status = 'churned') AS churned,
+                  coalesce(sum(net_revenue_window) FILTER (WHERE churn_status = 'at_risk'), 0) AS at_risk_revenue
+           FROM marts.customer_value
+           WHERE churn_reason IS NOT NULL
+           GROUP BY churn_reason
+           ORDER BY at_risk_revenue DESC, at_risk DESC, churned DESC, churn_reason
+           LIMIT 4"""
+    ).fetchall()
+    if reasons:
+        lines.append(
+            "  Why they slip away (revenue at risk): "
+            + "   ".join(f"{r} {a:,} at risk ({_money(m)}), {c:,} churned" for r, a, c, m in reasons)
+        )
     return lines
 
 
