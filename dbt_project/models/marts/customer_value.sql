@@ -203,11 +203,7 @@ penalised as (
     -- Key-account scores lose points for churn risk.
     select
         reasons.*,
-        case reasons.churn_status
-            when 'churned' then {{ var('key_account_churned_penalty') }}
-            when 'at_risk' then {{ var('key_account_at_risk_penalty') }}
-            else 0
-        end as churn_penalty
+        {{ key_account_penalty('reasons.churn_status') }} as churn_penalty
     from reasons
 ),
 
@@ -239,18 +235,8 @@ scores as (
         cast(floor((5 * {{ position }} + buyers - 1) / cast(buyers as {{ type_double() }})) as integer)
             as {{ score }},
         {% endfor -%}
-        100 * (
-            {{ var('key_account_weight_profit') }} * profit_pct
-            + {{ var('key_account_weight_tenure') }} * tenure_pct
-            + {{ var('key_account_weight_stability') }} * stability_pct
-            + {{ var('key_account_weight_growth') }} * growth_pct
-            + {{ var('key_account_weight_referrals') }} * referrals_pct
-            + {{ var('key_account_weight_engagement') }} * engagement_pct
-        ) / (
-            {{ var('key_account_weight_profit') }} + {{ var('key_account_weight_tenure') }}
-            + {{ var('key_account_weight_stability') }} + {{ var('key_account_weight_growth') }}
-            + {{ var('key_account_weight_referrals') }} + {{ var('key_account_weight_engagement') }}
-        ) as key_account_base_score
+        {{ key_account_base_score('profit_pct', 'tenure_pct', 'stability_pct', 'growth_pct', 'referrals_pct',
+                                  'engagement_pct') }} as key_account_base_score
     from buyer_ranks
 ),
 
@@ -341,12 +327,8 @@ final as (
         scores.f_score,
         scores.m_score,
         {{ rfm_segment('scores.r_score', 'scores.f_score', 'scores.m_score') }} as rfm_segment,
-        round(coalesce({{ greatest_of('0', 'scores.key_account_base_score - statuses.churn_penalty') }}, 0), 2)
-            as key_account_score,
-        coalesce(
-            round(scores.key_account_base_score - statuses.churn_penalty, 2) >= {{ var('key_account_min_score') }},
-            false
-        ) as is_key_account,
+        {{ key_account_score('scores.key_account_base_score', 'statuses.churn_penalty') }} as key_account_score,
+        {{ is_key_account('scores.key_account_base_score', 'statuses.churn_penalty') }} as is_key_account,
         statuses.trait_high_value,
         statuses.trait_loyal,
         statuses.trait_advocate,
