@@ -2,6 +2,9 @@
     the same facts what customer_value computes: every customer must get the same
     key-account score and flag in both. Returns the customers that differ; passes
     trivially when as_of_date is not a month end. -#}
+-- Shown in Dagster as a check on the history.
+{{ config(meta={'dagster': {'ref': {'name': 'customer_tier_history'}}}) }}
+
 with
 
 params as (
