@@ -15,7 +15,8 @@ from pipelines.publish.release import DATABASE, MANIFEST, PARQUET, PUBLISHED_TAB
     kinds={"duckdb", "parquet"},
     description=(
         "The audited marts for BI tools: CCP_PUBLISH_DIR/marts.duckdb (readable by DuckDB 1.4+), "
-        "parquet/<table>.parquet and manifest.json, switched in atomically after every gate passed."
+        "parquet/<table>.parquet and manifest.json, switched in atomically after every gate passed. "
+        "Publishes only in a run whose marts gate ran and passed (materialize it with the marts)."
     ),
 )
 def published_marts(
