@@ -12,9 +12,11 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from pipelines.checks.suites import GATES
 from pipelines.core.outcomes import GateResult, gate_results
 from pipelines.core.settings import Settings
 from pipelines.core.warehouse import connect
+from pipelines.publish.release import DATABASE, MANIFEST, PARQUET
 
 
 def _plain(value: Any) -> Any:
@@ -111,7 +113,7 @@ def ingest_lines(report: RunReport) -> list[str]:
     return lines
 
 
-def gate_lines(report: RunReport, gates: tuple[str, ...] = ("raw", "staging", "marts")) -> list[str]:
+def gate_lines(report: RunReport, gates: tuple[str, ...] = GATES) -> list[str]:
     lines = []
     for gate in gates:
         results = [g for g in report.gates if g.gate == gate]
@@ -140,9 +142,9 @@ def publish_lines(report: RunReport, publish_dir: Path) -> list[str]:
         lines = [
             f"Not published by this run; BI tools still read release {live['release_id']} from run {live['run_id']}:"
         ]
-    lines.append(f"  DuckDB:   {_shown(publish_dir / 'marts.duckdb')}")
-    lines.append(f"  Parquet:  {_shown(publish_dir / 'parquet')}/<table>.parquet")
-    lines.append(f"  Manifest: {_shown(publish_dir / 'manifest.json')}")
+    lines.append(f"  DuckDB:   {_shown(publish_dir / DATABASE)}")
+    lines.append(f"  Parquet:  {_shown(publish_dir / PARQUET)}/<table>.parquet")
+    lines.append(f"  Manifest: {_shown(publish_dir / MANIFEST)}")
     docs = published.get("data_docs") if published else None
     if docs and Path(docs).exists():
         lines.append(f"  Data Docs: {_shown(Path(docs))}")
@@ -151,7 +153,7 @@ def publish_lines(report: RunReport, publish_dir: Path) -> list[str]:
 
 def _live_manifest(publish_dir: Path) -> dict | None:
     """The manifest BI tools read now, as they read it."""
-    path = publish_dir / "manifest.json"
+    path = publish_dir / MANIFEST
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import sys
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +15,6 @@ from pathlib import Path
 from pipelines.checks.suites import Suite
 
 SAMPLE_SIZE = 5
-_warming: threading.Thread | None = None
 
 
 @dataclass(frozen=True)
@@ -143,16 +140,6 @@ def _import_gx():
     # GX reads this before anything else: no usage statistics leave the machine.
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations  # noqa: F401
-
-
-def warm_up() -> None:
-    """Import Great Expectations on a background thread (about 5 s on 2 cores), so the
-    first gate of a run does not wait for it. Python's import lock makes a later
-    import in the gate wait for this one rather than repeat it."""
-    global _warming
-    if _warming is None and "great_expectations" not in sys.modules:
-        _warming = threading.Thread(target=_import_gx, name="gx-warm-up", daemon=True)
-        _warming.start()
 
 
 def _context(docs_dir: Path | None, results_dir: Path | None):
