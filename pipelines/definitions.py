@@ -10,6 +10,7 @@ from pipelines.core.resources import pipeline_resources
 from pipelines.core.settings import Settings
 from pipelines.ingest.assets import build_ingest_assets
 from pipelines.orchestration import daily_schedule, landing_sensor, refresh_job
+from pipelines.predict.assets import customer_base_models
 from pipelines.publish.assets import published_marts
 from pipelines.transform.assets import build_dbt_assets
 from pipelines.transform.project import dbt_project, dbt_resource
@@ -19,7 +20,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     resources = pipeline_resources(settings)
     project = dbt_project(resources["warehouse"].dbt_profile_vars())
     return dg.Definitions(
-        assets=[*build_ingest_assets(), *build_dbt_assets(project), published_marts],
+        assets=[*build_ingest_assets(), *build_dbt_assets(project), customer_base_models, published_marts],
         asset_checks=build_gates(
             settings.expectations_dir,
             {"max_quarantine_share": settings.max_quarantine_share, "max_orphan_share": settings.max_orphan_share},

@@ -118,9 +118,9 @@ def gate_lines(report: RunReport, gates: tuple[str, ...] = GATES) -> list[str]:
     for gate in gates:
         results = [g for g in report.gates if g.gate == gate]
         if not results:
-            lines.append(f"  {gate:<8} not run")
+            lines.append(f"  {gate:<11} not run")
             continue
-        lines.append(f"  {gate:<8} {sum(g.passed for g in results)}/{len(results)} suites passed")
+        lines.append(f"  {gate:<11} {sum(g.passed for g in results)}/{len(results)} suites passed")
         for result in results:
             if not result.passed:
                 lines.append(f"    {result.description}")
@@ -218,7 +218,28 @@ def headline(con: duckdb.DuckDBPyConnection) -> list[str]:
     keys = con.execute("SELECT count(*) FILTER (WHERE is_key_account), count(*) FROM marts.customer_value").fetchone()
     lines.append(f"  Key accounts: {keys[0]:,}")
     lines += core_customer_lines(con)
+    if _exists(con, "marts", "churn_status_predictions") and _exists(con, "marts", "clv_model"):
+        lines += prediction_lines(con)
     return lines
+
+
+def prediction_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What the customer-base models expect, next to the churn rules (SPEC section 8)."""
+    models = dict(con.execute("SELECT model, status FROM marts.clv_model").fetchall())
+    if models.get("bg_nbd") != "converged":
+        return [f"  Customer-base model (BG/NBD): not fitted ({models.get('bg_nbd', 'no model')})."]
+    by_status = con.execute(
+        "SELECT churn_status, mean_p_alive FROM marts.churn_status_predictions ORDER BY sort_order"
+    ).fetchall()
+    orders, revenue = con.execute(
+        "SELECT sum(expected_orders_365d), sum(predicted_revenue_365d) FROM marts.customer_predictions"
+    ).fetchone()
+    spend = "" if revenue is None else f", predicted revenue {_money(revenue)}"
+    return [
+        "  Customer-base model (BG/NBD): mean P(alive) "
+        + ", ".join(f"{status} {_pct(p)}" for status, p in by_status)
+        + f"; next 365 days: {float(orders or 0):,.0f} repeat order days expected{spend}."
+    ]
 
 
 def core_customer_lines(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from pipelines.core.paths import PROJECT_ROOT
 
 PIPELINES = PROJECT_ROOT / "pipelines"
-STAGES = ("ingest", "transform", "checks", "publish")
+STAGES = ("ingest", "transform", "predict", "checks", "publish")
 ENTRY_POINTS = {"definitions.py", "run.py", "publish/__main__.py"}
 
 

@@ -13,6 +13,8 @@ from pipelines.core.paths import DBT_PROJECT_DIR
 from pipelines.core.resources import warehouse_resource
 from pipelines.core.settings import Settings
 from pipelines.ingest.loader import ensure_raw_schema
+from pipelines.predict.estimate import Settings as FitSettings
+from pipelines.predict.estimate import estimate
 from pipelines.transform.project import dbt_executable
 
 
@@ -35,9 +37,23 @@ def test_dbt_builds_on_empty_input_and_every_unit_test_passes(workdir):
         ensure_raw_schema(con)
 
     # Models first: a unit test of an incremental model reads the model's own columns.
-    result = dbt("build", "--exclude-resource-type", "unit_test", settings=settings)
-    assert result.returncode == 0, result.stdout[-4000:]
-    assert "ERROR=0" in result.stdout and "FAIL" not in result.stdout.split("Done.")[-1]
+    # The marts read the customer-base models' predictions, written in between as in a run.
+    for selection in (["--exclude", "marts"], ["--select", "marts"]):
+        result = dbt(
+            "build",
+            "--exclude-resource-type",
+            "unit_test",
+            "--indirect-selection",
+            "buildable",
+            *selection,
+            settings=settings,
+        )
+        assert result.returncode == 0, result.stdout[-4000:]
+        assert "ERROR=0" in result.stdout and "FAIL" not in result.stdout.split("Done.")[-1]
+        if selection[0] == "--exclude":
+            with duckdb.connect(str(settings.warehouse)) as con:
+                outcome = estimate(con, FitSettings(min_repeat_customers=20, holdout_days=182))
+            assert outcome.status == {"bg_nbd": "too_few_repeat_buyers", "gamma_gamma": "too_few_repeat_buyers"}
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM marts.customer_value").fetchone() == (0,)
         summary = con.execute(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # The gates, in the order a run passes them.
-GATES = ("raw", "staging", "marts")
+GATES = ("raw", "staging", "predictions", "marts")
 
 
 class SuiteError(ValueError):

@@ -4,6 +4,7 @@ any field, and every step then sees the same value."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -16,7 +17,7 @@ import dagster as dg
 import yaml
 from pydantic import Field
 
-from pipelines.core.paths import data_docs_dir
+from pipelines.core.paths import DBT_PROJECT_DIR, data_docs_dir
 from pipelines.core.settings import Settings, SettingsError, parse_as_of_date
 from pipelines.core.warehouse import WarehouseResource
 
@@ -60,6 +61,22 @@ class RunParameters(dg.ConfigurableResource):
         if self.as_of_date:
             merged["as_of_date"] = self.as_of_date
         return merged
+
+    def var(self, name: str) -> Any:
+        """A business setting as dbt sees it in this run: the override, else the default
+        in dbt_project.yml. For steps outside dbt that follow the same settings."""
+        overrides = self.dbt_vars()
+        if name in overrides:
+            return overrides[name]
+        defaults = dbt_var_defaults()
+        if name not in defaults:
+            raise SettingsError(f"{name} is not a var of dbt_project.yml")
+        return defaults[name]
+
+
+@functools.cache
+def dbt_var_defaults() -> dict[str, Any]:
+    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8")).get("vars") or {}
 
 
 def _date_source(context: dg.InitResourceContext | None) -> str:

@@ -51,6 +51,9 @@ PUBLISHED_TABLES: dict[str, tuple[str, ...]] = {
     "profit_band_summary": ("sort_order",),
     "segment_summary": ("dimension", "value"),
     "cohort_retention": ("cohort_month", "month_offset"),
+    "customer_predictions": ("customer_id",),
+    "clv_model": ("model",),
+    "churn_status_predictions": ("sort_order",),
 }
 
 

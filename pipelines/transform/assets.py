@@ -1,6 +1,8 @@
-"""Every dbt model as a Dagster asset, built in two `dbt build` steps: what the staging
-gate validates (staging models and the orphan report), then the rest (intermediate
-and marts). The staging gate (blocking asset checks) runs between them, so a failing
+"""Every dbt model as a Dagster asset, built in three `dbt build` steps: what the staging
+gate validates (staging models and the orphan report), the intermediate models (and
+the seeds), then the marts. The staging gate runs after the first; the customer-base
+models (a Python step) and their gate run between the second and the third, because
+customer_value reads their predictions. Gates are blocking asset checks, so a failing
 gate or dbt test stops everything downstream of it."""
 
 import json
@@ -16,12 +18,11 @@ from pipelines.transform.project import ProjectDbtCli
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
-    """Asset keys mirror warehouse locations: sources are the raw tables the ingest
-    assets write (`raw/orders`), models are `<schema>/<model>` (`marts/customer_value`)."""
+    """Asset keys mirror warehouse locations, `<schema>/<table>`: sources are the tables
+    other steps write (`raw/orders` by ingest, `marts/customer_predictions` by the
+    customer-base models), models are where dbt builds them (`marts/customer_value`)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(["raw", dbt_resource_props["name"]])
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -33,7 +34,8 @@ class WarehouseTranslator(DagsterDbtTranslator):
 # The dbt build steps of a run: step name -> (dbt selection, exclusion).
 DBT_STEPS: dict[str, tuple[str, str | None]] = {
     "dbt_staging": ("staging +orphan_report", None),
-    "dbt_marts": ("intermediate marts resource_type:seed", "+orphan_report"),
+    "dbt_intermediate": ("intermediate resource_type:seed", "+orphan_report"),
+    "dbt_marts": ("marts", None),
 }
 
 
@@ -70,6 +72,10 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
         ]
         if run_parameters.full_refresh:
             args.append("--full-refresh")
+        if not context.is_subset:
+            # A test runs in the step that builds the last of its models: a test of a
+            # mart against an intermediate model waits for the marts step.
+            args += ["--indirect-selection", "buildable"]
         yield from dbt.cli(args, context=context).stream()
 
     return dbt_step

@@ -1,6 +1,7 @@
 {#- One row per customer known to CRM or sales: the facts as of as_of_date and every
     classification a manager acts on (SPEC.md section 4), the churn signals and reason,
-    contact and referral facts and the traits of a core customer (section 7). No phone,
+    contact and referral facts and the traits of a core customer (section 7), and
+    what the customer-base models predict (section 8). No phone,
     email or birthday; the name only when publish_customer_names is on. -#}
 with
 
@@ -30,6 +31,11 @@ strategies as (
 
 churn_reasons as (
     select * from {{ ref('churn_reasons') }}
+),
+
+predictions as (
+    -- Written by the customer-base models step (SPEC section 8) before the marts.
+    select * from {{ source('predictions', 'customer_predictions') }}
 ),
 
 joined as (
@@ -335,6 +341,11 @@ final as (
         statuses.trait_retained,
         statuses.core_traits,
         statuses.is_core_customer,
+        predictions.p_alive,
+        predictions.expected_orders_90d,
+        predictions.expected_orders_365d,
+        predictions.expected_order_value,
+        predictions.predicted_revenue_365d,
         statuses.as_of_date
     from penalised as statuses
     left join scores
@@ -343,6 +354,8 @@ final as (
         on statuses.quadrant = strategies.quadrant
     left join churn_reasons
         on statuses.churn_reason = churn_reasons.churn_reason
+    left join predictions
+        on statuses.customer_id = predictions.customer_id
 )
 
 select * from final
