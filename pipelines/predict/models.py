@@ -47,35 +47,63 @@ def _weights(weights: np.ndarray | None, size: int) -> np.ndarray:
 # --- BG/NBD ---------------------------------------------------------------------------
 
 
-def _bgnbd_terms(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray):
+class _Counts:
+    """The distinct repeat counts x of the rows and where each row's is: every term of
+    the likelihoods that depends on x alone (the gamma and digamma functions, most of
+    the cost) is evaluated once per distinct x, not once per row."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.values, self.index = np.unique(x, return_inverse=True)
+
+    def per_row(self, values: np.ndarray) -> np.ndarray:
+        return values[self.index]
+
+
+def _bgnbd_terms(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, counts: _Counts):
     """Per row: log-likelihood and its gradient in (r, alpha, a, b)."""
     r, alpha, a, b = params
+    xs = counts.values
     repeat = x > 0
-    ln_a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    ln_a2 = special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b) - special.gammaln(a + b + x)
-    ln_a3 = -(r + x) * np.log(alpha + big_t)
+    ln_a12 = (
+        special.gammaln(r + xs)
+        - special.gammaln(r)
+        + r * np.log(alpha)
+        + special.gammaln(a + b)
+        + special.gammaln(b + xs)
+        - special.gammaln(b)
+        - special.gammaln(a + b + xs)
+    )
+    ln_alpha_t = np.log(alpha + big_t)
+    ln_alpha_tx = np.log(alpha + t_x)
+    ln_a3 = -(r + x) * ln_alpha_t
     # Only customers with a repeat purchase can have dropped out after it.
     b_x1 = np.where(repeat, b + x - 1, 1.0)
-    ln_a4 = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * np.log(alpha + t_x), -np.inf)
+    ln_a4 = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * ln_alpha_tx, -np.inf)
     tail = np.logaddexp(ln_a3, ln_a4)
     w3 = np.exp(ln_a3 - tail)
     w4 = 1.0 - w3
-    ll = ln_a1 + ln_a2 + tail
+    ll = counts.per_row(ln_a12) + tail
 
-    d_r = special.digamma(r + x) - special.digamma(r) + np.log(alpha)
-    d_r += -w3 * np.log(alpha + big_t) - w4 * np.log(alpha + t_x)
-    d_alpha = r / alpha - w3 * (r + x) / (alpha + big_t) - w4 * (r + x) / (alpha + t_x)
-    d_a = special.digamma(a + b) - special.digamma(a + b + x) + w4 / a
-    d_b = special.digamma(a + b) + special.digamma(b + x) - special.digamma(b) - special.digamma(a + b + x)
+    d_r = counts.per_row(special.digamma(r + xs) - special.digamma(r) + np.log(alpha))
+    d_r -= w3 * ln_alpha_t + w4 * ln_alpha_tx
+    d_alpha = r / alpha - (r + x) * (w3 / (alpha + big_t) + w4 / (alpha + t_x))
+    d_a = counts.per_row(special.digamma(a + b) - special.digamma(a + b + xs)) + w4 / a
+    d_b = counts.per_row(
+        special.digamma(a + b) + special.digamma(b + xs) - special.digamma(b) - special.digamma(a + b + xs)
+    )
     d_b -= np.where(repeat, w4 / b_x1, 0.0)
-    return ll, np.stack([d_r, d_alpha, d_a, d_b])
+    return ll, (d_r, d_alpha, d_a, d_b)
+
+
+def _weighted_sums(w: np.ndarray, gradient: tuple[np.ndarray, ...]) -> np.ndarray:
+    return np.array([np.dot(w, g) for g in gradient])
 
 
 def bgnbd_log_likelihood(params, x, t_x, big_t, weights=None) -> float:
     """Total log-likelihood of (r, alpha, a, b) for the given customers."""
     x, t_x, big_t = (np.asarray(v, dtype=float) for v in (x, t_x, big_t))
-    ll, _ = _bgnbd_terms(np.asarray(params, dtype=float), x, t_x, big_t)
-    return float(np.sum(_weights(weights, x.size) * ll))
+    ll, _ = _bgnbd_terms(np.asarray(params, dtype=float), x, t_x, big_t, _Counts(x))
+    return float(np.dot(_weights(weights, x.size), ll))
 
 
 def _time_scale(big_t: np.ndarray) -> float:
@@ -92,13 +120,14 @@ def fit_bgnbd(x, t_x, big_t, weights=None) -> Fit:
     scale = _time_scale(big_t)
     ts_x, ts_big = t_x / scale, big_t / scale
     total = w.sum()
+    counts = _Counts(x)
 
     def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
-        ll, grad = _bgnbd_terms(params, x, ts_x, ts_big)
+        ll, grad = _bgnbd_terms(params, x, ts_x, ts_big, counts)
         # Mean negative log-likelihood; the chain rule through exp() for the logs.
-        value = -np.sum(w * ll) / total
-        gradient = -(grad @ w) / total * params
+        value = -np.dot(w, ll) / total
+        gradient = -_weighted_sums(w, grad) / total * params
         if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
             return np.inf, np.zeros_like(log_params)
         return value, gradient
@@ -156,29 +185,29 @@ def expected_purchases(params: dict[str, float], horizon: float, x, t_x, big_t) 
 # --- Gamma-Gamma ------------------------------------------------------------------------
 
 
-def _gamma_gamma_terms(params: np.ndarray, x: np.ndarray, m: np.ndarray):
+def _gamma_gamma_terms(params: np.ndarray, x: np.ndarray, m: np.ndarray, counts: _Counts, log_xm: np.ndarray):
+    """Per row: log-likelihood and its gradient in (p, q, v); log_xm = log(x m)."""
     p, q, v = params
+    pxs = p * counts.values
     px = p * x
+    ln_v_xm = np.log(v + x * m)
     ll = (
-        special.gammaln(px + q)
-        - special.gammaln(px)
-        - special.gammaln(q)
-        + q * np.log(v)
-        + (px - 1) * np.log(m)
-        + px * np.log(x)
-        - (px + q) * np.log(v + x * m)
+        counts.per_row(special.gammaln(pxs + q) - special.gammaln(pxs) - special.gammaln(q) + q * np.log(v))
+        + px * log_xm
+        - np.log(m)
+        - (px + q) * ln_v_xm
     )
-    psi_pq = special.digamma(px + q)
-    d_p = x * (psi_pq - special.digamma(px) + np.log(m) + np.log(x) - np.log(v + x * m))
-    d_q = psi_pq - special.digamma(q) + np.log(v) - np.log(v + x * m)
+    psi_pq = special.digamma(pxs + q)
+    d_p = x * (counts.per_row(psi_pq - special.digamma(pxs)) + log_xm - ln_v_xm)
+    d_q = counts.per_row(psi_pq - special.digamma(q) + np.log(v)) - ln_v_xm
     d_v = q / v - (px + q) / (v + x * m)
-    return ll, np.stack([d_p, d_q, d_v])
+    return ll, (d_p, d_q, d_v)
 
 
 def gamma_gamma_log_likelihood(params, x, m, weights=None) -> float:
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
-    ll, _ = _gamma_gamma_terms(np.asarray(params, dtype=float), x, m)
-    return float(np.sum(_weights(weights, x.size) * ll))
+    ll, _ = _gamma_gamma_terms(np.asarray(params, dtype=float), x, m, _Counts(x), np.log(x * m))
+    return float(np.dot(_weights(weights, x.size), ll))
 
 
 def fit_gamma_gamma(x, m, weights=None) -> Fit:
@@ -190,12 +219,14 @@ def fit_gamma_gamma(x, m, weights=None) -> Fit:
     scale = float(np.average(m, weights=w)) if m.size else 1.0
     scaled = m / scale
     total = w.sum()
+    counts = _Counts(x)
+    log_xm = np.log(x * scaled)
 
     def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
-        ll, grad = _gamma_gamma_terms(params, x, scaled)
-        value = -np.sum(w * ll) / total
-        gradient = -(grad @ w) / total * params
+        ll, grad = _gamma_gamma_terms(params, x, scaled, counts, log_xm)
+        value = -np.dot(w, ll) / total
+        gradient = -_weighted_sums(w, grad) / total * params
         if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
             return np.inf, np.zeros_like(log_params)
         return value, gradient
