@@ -90,7 +90,7 @@ def test_same_inputs_publish_the_same_content_while_a_reader_holds_the_file(publ
         t: i["checksum"] for t, i in first["tables"].items()
     }
     assert all(g["passed"] for g in second["gates"]) and len(second["gates"]) >= 15
-    assert {g["gate"] for g in second["gates"]} == {"raw", "staging", "marts"}
+    assert {g["gate"] for g in second["gates"]} == {"raw", "staging", "predictions", "marts"}
 
 
 def test_a_batch_breaking_a_raw_expectation_stops_the_run_at_the_raw_gate(published):

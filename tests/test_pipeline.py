@@ -287,7 +287,7 @@ def test_a_run_config_override_of_the_warehouse_reaches_ingest_dbt_the_gates_and
     assert loaded > 0 and customers > 0
     # Each gate validated that file (the default one does not exist to be read)...
     report = RunReport.from_result(result)
-    assert {g.gate for g in report.gates} == {"raw", "staging", "marts"}
+    assert {g.gate for g in report.gates} == {"raw", "staging", "predictions", "marts"}
     assert all(g.passed for g in report.gates)
     # ...and publish copied from it.
     with duckdb.connect(str(settings.publish_dir / "marts.duckdb"), read_only=True) as con:

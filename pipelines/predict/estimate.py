@@ -3,7 +3,9 @@ marts.clv_model (SPEC section 8), inside one DuckDB connection.
 
 DuckDB does the per-customer work; pandas carries only the distinct (x, t_x, T)
 summaries with how many customers share each, which is what the models are fitted on
-and evaluated for. Per-customer predictions are joined back in SQL.
+and evaluated for. Per-customer predictions are joined back in SQL. Summaries are read
+in a fixed order and summed in numpy, so the same inputs give the same fit to the last
+bit (a parallel SQL sum of doubles need not).
 
 When a model cannot be fitted, the tables still say so rather than guess:
 `too_few_repeat_buyers` when fewer customers than clv_min_repeat_customers have a
@@ -71,17 +73,19 @@ def _bgnbd_predictions(fit: models.Fit, summary: pd.DataFrame, unit_days: float)
 def _holdout(con: duckdb.DuckDBPyConnection, settings: Settings, unit_days: float) -> dict[str, object]:
     """Refit on the calibration summaries and forecast the holdout's repeat order days,
     next to the naive forecast (each customer keeps its calibration rate x / T)."""
-    summary = _frame(
+    # One row per calibration summary and holdout count: the errors are per customer.
+    groups = _frame(
         con,
         f"""
         SELECT calibration_repeat_order_days AS x, calibration_recency_units AS t_x,
-               calibration_age_units AS big_t, count(*) AS customers,
-               sum(holdout_repeat_order_days) AS actual
+               calibration_age_units AS big_t, holdout_repeat_order_days AS actual, count(*) AS customers
         FROM {INPUTS}
         WHERE calibration_repeat_order_days IS NOT NULL
-        GROUP BY 1, 2, 3
+        GROUP BY 1, 2, 3, 4
+        ORDER BY 1, 2, 3, 4
         """,
     )
+    summary = groups.groupby(["x", "t_x", "big_t"], as_index=False, sort=True)["customers"].sum()
     record: dict[str, object] = {
         "holdout_days": settings.holdout_days,
         "holdout_customers": int(summary.customers.sum()),
@@ -91,31 +95,17 @@ def _holdout(con: duckdb.DuckDBPyConnection, settings: Settings, unit_days: floa
     if fit is None or not fit.converged:
         return record
     horizon = settings.holdout_days / unit_days
-    summary["predicted"] = models.expected_purchases(
-        fit.params, horizon, summary.x.to_numpy(), summary.t_x.to_numpy(), summary.big_t.to_numpy()
-    )
-    rate = np.where(summary.big_t > 0, summary.x / summary.big_t.where(summary.big_t > 0, 1.0), 0.0)
-    summary["naive"] = rate * horizon
-    con.register("holdout_forecast", summary[["x", "t_x", "big_t", "predicted", "naive"]])
-    try:
-        totals = con.execute(
-            f"""
-            SELECT sum(f.predicted), sum(i.holdout_repeat_order_days), avg(abs(f.predicted - i.holdout_repeat_order_days)),
-                   sum(f.naive), avg(abs(f.naive - i.holdout_repeat_order_days))
-            FROM {INPUTS} AS i
-            JOIN holdout_forecast AS f
-              ON f.x = i.calibration_repeat_order_days AND f.t_x = i.calibration_recency_units
-             AND f.big_t = i.calibration_age_units
-            """
-        ).fetchall()[0]
-    finally:
-        con.unregister("holdout_forecast")
+    x, t_x, big_t = (groups[c].to_numpy(dtype=float) for c in ("x", "t_x", "big_t"))
+    actual, weight = groups.actual.to_numpy(dtype=float), groups.customers.to_numpy(dtype=float)
+    predicted = models.expected_purchases(fit.params, horizon, x, t_x, big_t)
+    naive = np.divide(x, big_t, out=np.zeros_like(x), where=big_t > 0) * horizon
+    customers = weight.sum()
     record.update(
-        holdout_predicted_orders=totals[0],
-        holdout_actual_orders=totals[1],
-        holdout_mean_absolute_error=totals[2],
-        naive_predicted_orders=totals[3],
-        naive_mean_absolute_error=totals[4],
+        holdout_predicted_orders=float(np.dot(weight, predicted)),
+        holdout_actual_orders=float(np.dot(weight, actual)),
+        holdout_mean_absolute_error=float(np.dot(weight, np.abs(predicted - actual)) / customers),
+        naive_predicted_orders=float(np.dot(weight, naive)),
+        naive_mean_absolute_error=float(np.dot(weight, np.abs(naive - actual)) / customers),
         holdout_r=fit.params["r"],
         holdout_alpha=fit.params["alpha"],
         holdout_a=fit.params["a"],
@@ -134,7 +124,7 @@ def estimate(con: duckdb.DuckDBPyConnection, settings: Settings) -> Outcome:
         con,
         f"""
         SELECT repeat_order_days AS x, recency_units AS t_x, age_units AS big_t, count(*) AS customers
-        FROM {INPUTS} GROUP BY 1, 2, 3
+        FROM {INPUTS} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         """,
     )
     bg_nbd, bg_status = _fit_bgnbd(summary, settings.min_repeat_customers)
@@ -142,7 +132,7 @@ def estimate(con: duckdb.DuckDBPyConnection, settings: Settings) -> Outcome:
         con,
         f"""
         SELECT repeat_order_days AS x, mean_repeat_order_value AS m, count(*) AS customers
-        FROM {INPUTS} WHERE repeat_order_days > 0 AND mean_repeat_order_value > 0 GROUP BY 1, 2
+        FROM {INPUTS} WHERE repeat_order_days > 0 AND mean_repeat_order_value > 0 GROUP BY 1, 2 ORDER BY 1, 2
         """,
     )
     gamma_gamma: models.Fit | None = None
