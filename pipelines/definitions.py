@@ -13,6 +13,7 @@ from pipelines.orchestration import daily_schedule, landing_sensor, refresh_job
 from pipelines.predict.assets import customer_base_models
 from pipelines.publish.assets import published_marts
 from pipelines.transform.assets import build_dbt_assets
+from pipelines.transform.docs import dbt_docs
 from pipelines.transform.project import dbt_project, dbt_resource
 
 
@@ -20,7 +21,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     resources = pipeline_resources(settings)
     project = dbt_project(resources["warehouse"].dbt_profile_vars())
     return dg.Definitions(
-        assets=[*build_ingest_assets(), *build_dbt_assets(project), customer_base_models, published_marts],
+        assets=[*build_ingest_assets(), *build_dbt_assets(project), customer_base_models, published_marts, dbt_docs],
         asset_checks=build_gates(
             settings.expectations_dir,
             {"max_quarantine_share": settings.max_quarantine_share, "max_orphan_share": settings.max_orphan_share},

@@ -14,6 +14,7 @@ import duckdb
 
 from pipelines.checks.suites import GATES
 from pipelines.core.outcomes import GateResult, gate_results
+from pipelines.core.paths import dbt_docs_page
 from pipelines.core.settings import Settings
 from pipelines.core.warehouse import connect
 from pipelines.publish.release import DATABASE, MANIFEST, PARQUET
@@ -148,6 +149,8 @@ def publish_lines(report: RunReport, publish_dir: Path) -> list[str]:
     docs = published.get("data_docs") if published else None
     if docs and Path(docs).exists():
         lines.append(f"  Data Docs: {_shown(Path(docs))}")
+    if dbt_docs_page(publish_dir).exists():
+        lines.append(f"  dbt docs:  {_shown(dbt_docs_page(publish_dir))}")
     return lines
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import sys
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
@@ -323,3 +324,52 @@ def test_a_bad_launchpad_date_fails_the_run_naming_the_run_config_before_dbt(wor
     assert "run config resources.run_parameters.config.as_of_date='2025-02-30' is not a date" in messages
     started = {e.step_key for e in result.all_events if e.is_step_start}
     assert "dbt_staging" not in started and "dbt_marts" not in started, started
+
+
+def test_every_published_column_has_a_description_and_a_bi_type_in_both_formats(refreshed):
+    from pipelines.publish.release import PUBLISHED_TABLES, PUBLISHED_TYPES
+
+    settings, *_ = refreshed
+    with duckdb.connect(str(settings.publish_dir / "marts.duckdb"), read_only=True) as con:
+        columns = con.execute(
+            "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND NOT internal"
+        ).fetchall()
+        tables = dict(
+            con.execute(
+                "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database()"
+            ).fetchall()
+        )
+        parquet = {
+            table: dict(
+                con.execute(
+                    f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
+                    f"'{settings.publish_dir / 'parquet' / (table + '.parquet')}')"
+                ).fetchall()
+            )
+            for table in PUBLISHED_TABLES
+        }
+    assert set(tables) == set(PUBLISHED_TABLES)
+    assert [t for t, comment in tables.items() if not comment] == []
+    assert [(t, c) for t, c, _, comment in columns if not comment] == []
+    assert [(t, c, kind) for t, c, kind, _ in columns if kind not in PUBLISHED_TYPES] == []
+    assert [(t, c) for t, c, kind, _ in columns if parquet[t][c] != kind] == []
+
+
+def test_each_dbt_asset_reports_its_columns_with_type_and_description(refreshed):
+    _, first, *_ = refreshed
+    schemas = {
+        tuple(event.asset_key.path): event.step_materialization_data.materialization.metadata.get(
+            "dagster/column_schema"
+        )
+        for event in first.all_events
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+    }
+    customer_value = {c.name: c for c in schemas[("marts", "customer_value")].schema.columns}
+    assert customer_value["net_revenue_window"].type.startswith("DECIMAL")
+    assert customer_value["orders_window"].type in {"BIGINT", "HUGEINT", "INTEGER"}
+    assert "20/80" in customer_value["pareto_tier"].description
+    predictions = {c.name: c for c in schemas[("marts", "customer_predictions")].schema.columns}
+    assert predictions["p_alive"].type == "DOUBLE" and "BG/NBD" in predictions["p_alive"].description
+    built = {"staging", "audit", "intermediate", "marts"}
+    assert [key for key, schema in schemas.items() if key[0] in built and schema is None] == []

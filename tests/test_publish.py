@@ -48,7 +48,11 @@ def test_a_release_has_the_database_parquet_and_manifest_behind_fixed_paths(tmp_
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["run_id"] == "run-0001-aaaa" and manifest["as_of_date"] == "2025-12-31"
     assert manifest["tables"]["customer_value"]["rows"] == 2
-    assert manifest["tables"]["customer_value"]["columns"] == ["customer_id", "region", "net_revenue_window"]
+    assert [c["name"] for c in manifest["tables"]["customer_value"]["columns"]] == [
+        "customer_id",
+        "region",
+        "net_revenue_window",
+    ]
     assert manifest["gates"] == [{"suite": "marts.customer_value", "success": True}]
     assert (out / "current").resolve() == release.path
     with duckdb.connect(str(out / "marts.duckdb"), read_only=True) as con:
@@ -131,3 +135,68 @@ def test_rollback_makes_the_previous_release_live_and_old_ones_are_pruned(tmp_pa
 
     assert back.release_id == ids[-2]
     assert json.loads((out / "manifest.json").read_text())["run_id"] == "run-0003-xxxx"
+
+
+def test_published_columns_have_bi_types_and_their_descriptions_in_both_formats(tmp_path):
+    warehouse = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA marts")
+        # What dbt builds: sums of decimals as DECIMAL(38,18), counts as HUGEINT.
+        con.execute(
+            """CREATE TABLE marts.customer_value AS SELECT 'C1' AS customer_id,
+               CAST(12.5 AS DECIMAL(38, 18)) AS net_revenue_window, CAST(3 AS HUGEINT) AS orders_window,
+               CAST(2 AS INTEGER) AS order_days, 0.25::DOUBLE AS revenue_share, true AS is_key_account,
+               DATE '2025-12-31' AS as_of_date, 'x' AS undocumented"""
+        )
+    out = tmp_path / "published"
+    rel.publish(
+        warehouse, out, run_id="run-1", as_of_date="2025-12-31", gates=[], tables={"customer_value": ("customer_id",)}
+    )
+    expected = {
+        "customer_id": "VARCHAR",
+        "net_revenue_window": "DOUBLE",
+        "orders_window": "BIGINT",
+        "order_days": "BIGINT",
+        "revenue_share": "DOUBLE",
+        "is_key_account": "BOOLEAN",
+        "as_of_date": "DATE",
+        "undocumented": "VARCHAR",
+    }
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["tables"]["customer_value"]
+    assert {c["name"]: c["type"] for c in manifest["columns"]} == expected
+    described = {c["name"]: c["description"] for c in manifest["columns"]}
+    assert described["net_revenue_window"].startswith("Net revenue") and described["undocumented"] == ""
+    assert manifest["description"].startswith("One row per customer")
+    with duckdb.connect(str(out / "marts.duckdb"), read_only=True) as con:
+        comments = dict(
+            con.execute(
+                "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'customer_value'"
+            ).fetchall()
+        )
+        table_comment = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = 'customer_value'"
+        ).fetchone()
+        parquet = con.execute(
+            f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '{out}/parquet/customer_value.parquet')"
+        ).fetchall()
+    assert comments["net_revenue_window"] == described["net_revenue_window"] and comments["undocumented"] is None
+    assert table_comment[0] == manifest["description"]
+    assert dict(parquet) == expected
+
+
+def test_a_column_type_with_no_published_type_stops_the_release(tmp_path):
+    warehouse = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.customer_value AS SELECT 'C1' AS customer_id, [1, 2] AS order_list")
+    with pytest.raises(rel.PublishError, match=r"customer_value\.order_list: type INTEGER\[\]"):
+        rel.publish(
+            warehouse,
+            tmp_path / "out",
+            run_id="run-1",
+            as_of_date=None,
+            gates=[],
+            tables={"customer_value": ("customer_id",)},
+        )
+    assert rel.current_release(tmp_path / "out") is None
+    assert list((tmp_path / "out" / "releases").iterdir()) == []

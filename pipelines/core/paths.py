@@ -12,3 +12,11 @@ DATA_DOCS_FOLDER = "quality"
 
 def data_docs_dir(publish_dir: Path) -> Path:
     return publish_dir / DATA_DOCS_FOLDER
+
+
+# The dbt docs site (one static page with its catalog), beside the Data Docs.
+DBT_DOCS_FOLDER = "models"
+
+
+def dbt_docs_page(publish_dir: Path) -> Path:
+    return publish_dir / DBT_DOCS_FOLDER / "index.html"

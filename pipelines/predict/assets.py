@@ -4,6 +4,7 @@ gate (blocking) validates both before the marts that read them are built."""
 
 import dagster as dg
 
+from pipelines.core.catalog import column_schemas
 from pipelines.core.resources import RunParameters
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.predict.estimate import Settings, estimate
@@ -52,13 +53,18 @@ def customer_base_models(
     )
     with warehouse.connect(purpose="predict") as con:
         outcome = estimate(con, settings)
+        schemas = column_schemas(con, "marts")
     for model, status in outcome.status.items():
         log = context.log.info if status == "converged" else context.log.warning
         log(f"{model}: {status}")
     holdout = {k: v for k, v in outcome.holdout.items() if v is not None}
     yield dg.MaterializeResult(
         asset_key=PREDICTIONS_KEY,
-        metadata={"customers": outcome.customers, **_fit_metadata(outcome, "bg_nbd")},
+        metadata={
+            "customers": outcome.customers,
+            **_fit_metadata(outcome, "bg_nbd"),
+            "dagster/column_schema": schemas[tuple(PREDICTIONS_KEY.path)],
+        },
     )
     yield dg.MaterializeResult(
         asset_key=MODEL_KEY,
@@ -66,5 +72,6 @@ def customer_base_models(
             "bg_nbd": dg.MetadataValue.json(_fit_metadata(outcome, "bg_nbd")),
             "gamma_gamma": dg.MetadataValue.json(_fit_metadata(outcome, "gamma_gamma")),
             "holdout": dg.MetadataValue.json(holdout),
+            "dagster/column_schema": schemas[tuple(MODEL_KEY.path)],
         },
     )

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.core.catalog import TableDoc, documented_tables
 from pipelines.core.sql import quote_identifier as _q
 from pipelines.core.sql import quote_literal as _lit
 
@@ -74,6 +75,39 @@ def table_checksum(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     return f"{rows}:{digest}"
 
 
+# The column types BI readers get, the same in marts.duckdb and in Parquet: whole
+# numbers BIGINT (no HUGEINT), money, shares and scores DOUBLE (no DECIMAL(38,18)),
+# and dates, text and flags as they are. docs/bi.md lists them.
+PUBLISHED_TYPES = ("VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP")
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+_FLOAT_TYPES = {"FLOAT", "REAL", "DOUBLE"}
+
+
+def published_type(table: str, column: str, warehouse_type: str) -> str:
+    """The type a warehouse column is published as; an unknown type is an error rather
+    than something a BI driver may misread."""
+    kind = warehouse_type.upper()
+    if kind in _INTEGER_TYPES:
+        return "BIGINT"
+    if kind in _FLOAT_TYPES or kind.startswith("DECIMAL"):
+        return "DOUBLE"
+    if kind in PUBLISHED_TYPES:
+        return kind
+    if kind.startswith("TIMESTAMP"):
+        return "TIMESTAMP"
+    raise PublishError(f"{table}.{column}: type {warehouse_type} has no published type (one of {PUBLISHED_TYPES})")
+
+
+def _comment(con: duckdb.DuckDBPyConnection, target: str, doc: TableDoc | None, columns: list[str]) -> None:
+    if doc is None:
+        return
+    if doc.description:
+        con.execute(f"COMMENT ON TABLE {target} IS {_lit(doc.description)}")
+    for column in columns:
+        if doc.columns.get(column):
+            con.execute(f"COMMENT ON COLUMN {target}.{_q(column)} IS {_lit(doc.columns[column])}")
+
+
 def _write_release(
     warehouse: Path,
     folder: Path,
@@ -82,6 +116,7 @@ def _write_release(
     duckdb_config: dict[str, str | int],
 ) -> dict[str, dict]:
     (folder / PARQUET).mkdir(parents=True)
+    docs = documented_tables()
     con = duckdb.connect(config=dict(duckdb_config))
     try:
         con.execute(f"ATTACH {_lit(str(warehouse))} AS warehouse (READ_ONLY)")
@@ -89,18 +124,26 @@ def _write_release(
         summary: dict[str, dict] = {}
         for table, order_by in tables.items():
             source = f"warehouse.{_q(schema)}.{_q(table)}"
+            described = con.execute(f"DESCRIBE {source}").fetchall()
+            types = {name: published_type(table, name, kind) for name, kind, *_ in described}
+            select = ", ".join(f"CAST({_q(name)} AS {kind}) AS {_q(name)}" for name, kind in types.items())
             ordered = ", ".join(_q(c) for c in order_by)
-            con.execute(f"CREATE TABLE release.main.{_q(table)} AS SELECT * FROM {source} ORDER BY {ordered}")
             target = f"release.main.{_q(table)}"
+            con.execute(f"CREATE TABLE {target} AS SELECT {select} FROM {source} ORDER BY {ordered}")
+            doc = docs.get(table)
+            _comment(con, target, doc, list(types))
             con.execute(
                 f"COPY (SELECT * FROM {target}) TO {_lit(str(folder / PARQUET / (table + '.parquet')))} "
                 "(FORMAT parquet, COMPRESSION zstd)"
             )
-            columns = [r[0] for r in con.execute(f"DESCRIBE {target}").fetchall()]
             summary[table] = {
                 "rows": con.execute(f"SELECT count(*) FROM {target}").fetchone()[0],
                 "checksum": table_checksum(con, target),
-                "columns": columns,
+                "description": doc.description if doc else "",
+                "columns": [
+                    {"name": name, "type": kind, "description": (doc.columns.get(name, "") if doc else "")}
+                    for name, kind in types.items()
+                ],
             }
         con.execute("DETACH release")
         return summary
@@ -203,6 +246,9 @@ def publish(
     except duckdb.Error as exc:
         _remove(building)
         raise PublishError(f"could not copy the marts from {warehouse}: {exc}") from exc
+    except PublishError:
+        _remove(building)
+        raise
     manifest = {
         "release_id": release_id,
         "run_id": run_id,

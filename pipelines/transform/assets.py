@@ -10,8 +10,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
+from pipelines.core.catalog import column_schemas
 from pipelines.core.resources import RunParameters
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.transform.project import ProjectDbtCli
@@ -76,6 +78,31 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
             # A test runs in the step that builds the last of its models: a test of a
             # mart against an intermediate model waits for the marts step.
             args += ["--indirect-selection", "buildable"]
-        yield from dbt.cli(args, context=context).stream()
+        # The warehouse is dbt's until it exits: the column types are read after it,
+        # so the events wait too; a failure is raised once they are all reported.
+        events: list[Any] = []
+        failure: Exception | None = None
+        try:
+            for event in dbt.cli(args, context=context).stream():
+                events.append(event)
+        except Exception as exc:
+            failure = exc
+        schemas = _column_schemas(warehouse)
+        for event in events:
+            if isinstance(event, dg.Output):
+                schema = schemas.get(tuple(context.asset_key_for_output(event.output_name).path))
+                if schema is not None:
+                    event = event.with_metadata({**event.metadata, "dagster/column_schema": schema})
+            yield event
+        if failure is not None:
+            raise failure
 
     return dbt_step
+
+
+def _column_schemas(warehouse: WarehouseResource) -> dict[tuple[str, str], dg.TableSchema]:
+    try:
+        with warehouse.connect(read_only=True, purpose="catalog") as con:
+            return column_schemas(con)
+    except duckdb.Error:
+        return {}

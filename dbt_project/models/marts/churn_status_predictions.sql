@@ -27,14 +27,16 @@ statuses as (
 ),
 
 by_status as (
+    -- The model's doubles are summed as decimals: a parallel sum of doubles depends on
+    -- the order it adds them in, and the same inputs must give the same mart.
     select
         churn_status,
         count(*) as customers,
         count(p_alive) as customers_predicted,
-        avg(p_alive) as mean_p_alive,
+        avg(cast(p_alive as decimal(38, 15))) as mean_p_alive,
         sum(case when p_alive >= 0.5 then 1 else 0 end) as customers_likely_alive,
-        sum(expected_orders_365d) as expected_orders_365d,
-        sum(predicted_revenue_365d) as predicted_revenue_365d,
+        sum(cast(expected_orders_365d as decimal(38, 12))) as expected_orders_365d,
+        sum(cast(predicted_revenue_365d as decimal(38, 6))) as predicted_revenue_365d,
         sum(net_revenue_window) as net_revenue_window
     from customers
     where first_order_date is not null
