@@ -59,21 +59,22 @@ def show(chart: alt.TopLevelMixin, *, height: int | None = None) -> None:
     st.altair_chart(chart, width="stretch")
 
 
+ROW_PIXELS = 35
 # How a table column reads: (pandas format, width). Every empty value reads "–".
 KINDS: dict[str, tuple[str | None, str | None]] = {
     "text": (None, None),
     "long": (None, "large"),
-    "int": ("{:,.0f}", "small"),
+    "int": ("{:,.0f}", None),
     "money": ("{:,.0f}", None),
-    "share": ("{:.1%}", "small"),
-    "decimal": ("{:,.1f}", "small"),
+    "share": ("{:.1%}", None),
+    "decimal": ("{:,.1f}", None),
 }
 
 
 def table(frame: pd.DataFrame, columns: dict[str, tuple[str, str]], *, height: int | str = "auto") -> None:
     """A table with translated headers: `columns` maps a column to (header, kind), in
     display order; the kind (KINDS) decides how its values read. Sorting a column in
-    the table still sorts by the numbers."""
+    the table still sorts by the numbers. An int `height` is the most it may take."""
     shown = frame[list(columns)].rename(columns={c: header for c, (header, _) in columns.items()})
     formats = {header: KINDS[kind][0] for header, kind in columns.values() if KINDS[kind][0]}
     styled = shown.style.format(formats, na_rep="–")

@@ -41,6 +41,7 @@ def this_year(page: PageContext) -> pd.DataFrame:
         order_by="key_account_score DESC, customer_id",
     )
     frame["churn_status_name"] = [page.label("churn.status", s) for s in frame["churn_status"]]
+    frame["tier_name"] = [page.label("tier", t) for t in frame["pareto_tier"]]
     return frame
 
 
@@ -99,7 +100,7 @@ def render(page: PageContext) -> None:
         "customer_id": (page.t("col.customer_id"), "text"),
         "customer_name": (page.t("col.customer_name"), "text"),
         "key_account_score": (page.t("col.score"), "decimal"),
-        "pareto_tier": (page.t("col.tier"), "text"),
+        "tier_name": (page.t("col.tier"), "text"),
         "quadrant_name": (page.t("col.quadrant"), "text"),
         "churn_status_name": (page.t("col.churn_status"), "text"),
         "net_revenue_window": (page.t("col.revenue"), "money"),

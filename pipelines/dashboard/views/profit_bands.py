@@ -70,16 +70,11 @@ def render(page: PageContext) -> None:
         {
             "name": (page.t("col.band"), "text"),
             "customers": (page.t("col.customers"), "int"),
-            "loss_making_customers": (page.t("col.loss_making"), "int"),
             "net_revenue_window": (page.t("col.revenue"), "money"),
             "gross_profit_window": (page.t("col.profit"), "money"),
             "cost_to_serve_window": (page.t("col.cost_to_serve"), "money"),
             "gross_margin": (page.t("col.margin"), "share"),
             "profit_share": (page.t("col.profit_share"), "share"),
-            "interactions_window_per_customer": (
-                page.t("col.interactions_per_customer"),
-                "decimal",
-            ),
         },
     )
 

@@ -60,17 +60,12 @@ def render(page: PageContext) -> None:
             "net_revenue_window": (page.t("col.revenue"), "money"),
             "revenue_share": (page.t("col.revenue_share"), "share"),
             "gross_margin": (page.t("col.margin"), "share"),
-            "tier_a_customers": (page.t("col.tier_a"), "int"),
             "core_customers": (page.t("col.core"), "int"),
             "key_accounts": (page.t("col.key_accounts"), "int"),
             "at_risk_customers": (page.t("col.at_risk"), "int"),
             "churned_customers": (page.t("col.churned"), "int"),
             "churn_rate": (page.t("col.churn_rate"), "share"),
             "revenue_at_risk": (page.t("col.revenue_at_risk"), "money"),
-            "interactions_window_per_customer": (
-                page.t("col.interactions_per_customer"),
-                "decimal",
-            ),
         },
     )
 
@@ -83,7 +78,7 @@ def _bars(page: PageContext, frame: pd.DataFrame, column: str, title: str, value
         # Room on the right for the longest bar's label.
         x=alt.X(
             f"{column}:Q",
-            axis=charts.axis(value_title, fmt=".0%"),
+            axis=charts.axis(value_title, fmt=".0%", tickCount=5),
             scale=alt.Scale(domain=[0, max(float(frame[column].max() or 0), 0.01) * 1.2]),
         ),
     )
@@ -95,4 +90,4 @@ def _bars(page: PageContext, frame: pd.DataFrame, column: str, title: str, value
         ]
     )
     text = base.mark_text(align="left", dx=4, fontSize=12).encode(text="text:N")
-    charts.show(bars + text, height=max(160, 30 * len(frame)))
+    charts.show(bars + text, height=40 * len(frame) + 20)
