@@ -178,10 +178,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "quadrants.chart_caption": (
         "One dot per customer with an order in the window. The revenue axis is logarithmic "
         "(each step is ten times the one below), so small and large customers both show. Not "
-        "plotted: {inactive:,} inactive customers, {prospects:,} prospects and {no_revenue:,} "
-        "customers whose returns cancel their window revenue.",
+        "plotted: {inactive:,} inactive customers and {prospects:,} prospects.",
         "每个点代表一个窗口内有订单的客户。收入轴为对数刻度（每一格是下一格的十倍），大小客户都能看清。"
-        "未画出：{inactive:,} 个不活跃客户、{prospects:,} 个潜在客户，以及 {no_revenue:,} 个退货抵消了窗口收入的客户。",
+        "未画出：{inactive:,} 个不活跃客户和 {prospects:,} 个潜在客户。",
+    ),
+    "quadrants.no_revenue": (
+        "Nor {count:,} customers whose returns cancel their window revenue.",
+        "另有 {count:,} 个客户的退货抵消了窗口收入，也未画出。",
     ),
     "quadrants.x": ("Tenure: days since the first order", "客户时长：距首单天数"),
     "quadrants.y": ("Window net revenue ({currency})", "窗口净收入（{currency}）"),

@@ -210,7 +210,6 @@ def _tiers(page: PageContext, s: pd.Series) -> None:
         {
             "tier_name": (page.t("col.tier"), "text"),
             "customers": (page.t("col.customers"), "int"),
-            "customer_share": (page.t("col.customer_share"), "share"),
             "revenue": (page.t("col.revenue"), "money"),
             "revenue_share": (page.t("col.revenue_share"), "share"),
         },

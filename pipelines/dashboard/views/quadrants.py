@@ -44,14 +44,15 @@ def render(page: PageContext) -> None:
     names = dict(zip(quadrants["quadrant"], quadrants["name"], strict=True))
     _scatter(page, customers, names, old_from, big_from)
     count = dict(zip(quadrants["quadrant"], quadrants["customers"], strict=True))
-    st.caption(
-        page.t(
-            "quadrants.chart_caption",
-            inactive=int(count.get("inactive", 0)),
-            prospects=int(count.get("prospect", 0)),
-            no_revenue=int((customers["net_revenue_window"] <= 0).sum()),
-        )
+    caption = page.t(
+        "quadrants.chart_caption",
+        inactive=int(count.get("inactive", 0)),
+        prospects=int(count.get("prospect", 0)),
     )
+    no_revenue = int((customers["net_revenue_window"] <= 0).sum())
+    if no_revenue:
+        caption += " " + page.t("quadrants.no_revenue", count=no_revenue)
+    st.caption(caption)
 
     st.subheader(page.t("quadrants.strategies"))
     cells = st.columns(2)
