@@ -16,7 +16,7 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run lint test test-fast dev demo-data docs bench clean
+.PHONY: install run lint test test-fast dev dashboard demo-data docs bench clean
 
 install: $(VENV)/.installed
 
@@ -46,6 +46,10 @@ test-fast: lint
 
 dev: install
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+# The managers' dashboard on http://127.0.0.1:<CCP_DASHBOARD_PORT, default 8501>, reading the published marts.
+dashboard: install
+	$(BIN)/python -m pipelines.dashboard $(ARGS)
 
 demo-data: install
 	$(BIN)/python -m pipelines.demo --out $${CCP_LANDING_DIR:-data/landing} --order-lines $${CCP_DEMO_ORDER_LINES:-200000}

@@ -9,8 +9,8 @@ from pathlib import Path
 from pipelines.core.paths import PROJECT_ROOT
 
 PIPELINES = PROJECT_ROOT / "pipelines"
-STAGES = ("ingest", "transform", "predict", "checks", "publish")
-ENTRY_POINTS = {"definitions.py", "run.py", "publish/__main__.py"}
+STAGES = ("ingest", "transform", "predict", "checks", "publish", "dashboard")
+ENTRY_POINTS = {"definitions.py", "run.py", "publish/__main__.py", "dashboard/app.py", "dashboard/__main__.py"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -58,6 +58,13 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     return value
 
 
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    port = _int(env, name, default)
+    if port > 65535:
+        raise SettingsError(f"{name}={env.get(name)!r} is not a TCP port (1-65535)")
+    return port
+
+
 def _share(env: Mapping[str, str], name: str, default: float) -> float:
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -102,6 +109,7 @@ class Settings:
     expectations_dir: Path
     demo_order_lines: int
     log_level: str
+    dashboard_port: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -127,4 +135,5 @@ class Settings:
             expectations_dir=_path(env, "CCP_EXPECTATIONS_DIR", str(EXPECTATIONS_DIR)),
             demo_order_lines=_int(env, "CCP_DEMO_ORDER_LINES", 200_000),
             log_level=(env.get("CCP_LOG_LEVEL") or "WARNING").upper(),
+            dashboard_port=_port(env, "CCP_DASHBOARD_PORT", 8501),
         )
