@@ -5,6 +5,7 @@ run with a message naming the file and column."""
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 
 import dagster as dg
@@ -350,6 +351,8 @@ def test_every_published_column_has_a_description_and_a_bi_type_in_both_formats(
             for table in PUBLISHED_TABLES
         }
     assert set(tables) == set(PUBLISHED_TABLES)
+    manifest = json.loads((settings.publish_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["reporting_currency"] == "CNY"
     assert [t for t, comment in tables.items() if not comment] == []
     assert [(t, c) for t, c, _, comment in columns if not comment] == []
     assert [(t, c, kind) for t, c, kind, _ in columns if kind not in PUBLISHED_TYPES] == []

@@ -46,6 +46,7 @@ def published_marts(
         as_of_date=as_of_date,
         gates=[g.as_record() for g in gates],
         duckdb_config=warehouse.duckdb_config("publish"),
+        reporting_currency=str(run_parameters.var("reporting_currency")),
     )
     tables = release.manifest["tables"]
     folder = publish_target.folder

@@ -226,6 +226,7 @@ def publish(
     tables: dict[str, tuple[str, ...]] | None = None,
     keep: int = KEEP_RELEASES,
     duckdb_config: dict[str, str | int] | None = None,
+    reporting_currency: str | None = None,
 ) -> Release:
     """Write a new release of the marts and make it the live one.
 
@@ -253,6 +254,8 @@ def publish(
         "release_id": release_id,
         "run_id": run_id,
         "as_of_date": as_of_date,
+        # The currency of every money column, for readers that label their axes.
+        "reporting_currency": reporting_currency,
         "published_at": published_at.isoformat(),
         "storage_version": STORAGE_VERSION,
         "tables": summary,
