@@ -59,7 +59,9 @@ class Release:
         return table in self.tables()
 
     def columns(self, table: str) -> list[str]:
-        return list(self.tables().get(table, {}).get("columns") or [])
+        # Each column is {name, type, description}; releases before descriptions listed names.
+        listed = self.tables().get(table, {}).get("columns") or []
+        return [c["name"] if isinstance(c, dict) else c for c in listed]
 
     def has_column(self, table: str, column: str) -> bool:
         return column in self.columns(table)
