@@ -41,3 +41,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
         writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+# A throwaway PostgreSQL server, for the tests of the PostgreSQL instance, engine and source.
+from tests.postgres import postgres_server  # noqa: E402, F401
