@@ -27,6 +27,12 @@ order_history as (
     select * from {{ ref('int_customer_order_history') }}
 ),
 
+-- The same days, read again for the order months: a CTE read twice is held in memory
+-- whole (materialized), too much at 100M order lines.
+order_days as (
+    select * from {{ ref('int_customer_order_history') }}
+),
+
 changes as (
     select * from {{ ref('int_customer_month_end_changes') }}
 ),
@@ -83,7 +89,7 @@ order_months as (
         customer_id,
         cast({{ dbt.last_day('order_date', 'month') }} as date) as month_end,
         max(order_date) as last_order_date
-    from order_history
+    from order_days
     group by customer_id, cast({{ dbt.last_day('order_date', 'month') }} as date)
 ),
 
