@@ -1,5 +1,6 @@
 {#- How each customer's rolling month-end figures change at a month end: months with an
-    order, revenue of the year before the value window, and CRM interactions. A dated
+    order, revenue of the year before the value window, and CRM interactions; and, at
+    the end of a month with an order, that month's last order day. A dated
     fact counts at every month end from the first one whose window holds it until the
     first one whose window has passed it, so it is added at the one and taken off at
     the other; int_customer_month_end_orders sums the changes up month by month. This
@@ -46,6 +47,7 @@ counted_facts as (
         customer_id,
         {{ dbt.last_day('last_order_date', 'month') }} as counted_from,
         {{ dbt.last_day(add_days('last_order_date', n), 'month') }} as counted_until,
+        last_order_date,
         1 as active_months,
         cast(0 as decimal(38, 12)) as prior_window_revenue,
         0 as interactions
@@ -57,6 +59,7 @@ counted_facts as (
         customer_id,
         {{ dbt.last_day(add_days('order_date', n), 'month') }} as counted_from,
         {{ dbt.last_day(add_days('order_date', 2 * n), 'month') }} as counted_until,
+        cast(null as date) as last_order_date,
         0 as active_months,
         cast(revenue_before_returns as decimal(38, 12)) as prior_window_revenue,
         0 as interactions
@@ -68,6 +71,7 @@ counted_facts as (
         customer_id,
         {{ dbt.last_day(greatest_of(add_days('order_date', n), 'return_date'), 'month') }} as counted_from,
         {{ dbt.last_day(add_days('order_date', 2 * n), 'month') }} as counted_until,
+        cast(null as date) as last_order_date,
         0 as active_months,
         cast(-1 * refund as decimal(38, 12)) as prior_window_revenue,
         0 as interactions
@@ -77,6 +81,7 @@ counted_facts as (
         customer_id,
         {{ dbt.last_day('occurred_on', 'month') }} as counted_from,
         {{ dbt.last_day(add_days('occurred_on', n), 'month') }} as counted_until,
+        cast(null as date) as last_order_date,
         0 as active_months,
         cast(0 as decimal(38, 12)) as prior_window_revenue,
         1 as interactions
@@ -89,6 +94,7 @@ changes as (
     select
         counted_facts.customer_id,
         case when signs.sign = 1 then counted_facts.counted_from else counted_facts.counted_until end as month_end,
+        case when signs.sign = 1 then counted_facts.last_order_date end as last_order_date,
         signs.sign * counted_facts.active_months as active_months,
         case
             when signs.sign = 1 then counted_facts.prior_window_revenue
@@ -108,7 +114,8 @@ final as (
         cast(changes.month_end as date) as month_end,
         sum(changes.active_months) as active_months_change,
         sum(changes.prior_window_revenue) as net_revenue_prior_window_change,
-        sum(changes.interactions) as interactions_change
+        sum(changes.interactions) as interactions_change,
+        max(changes.last_order_date) as last_order_date
     from changes
     cross join params
     where changes.month_end <= params.as_of_date

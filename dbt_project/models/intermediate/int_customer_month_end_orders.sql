@@ -5,10 +5,10 @@
     the window and referrals made. The ordering half of customer_tier_history; a model
     of its own so that each query plan stays small enough to spill at scale.
 
-    The running figures change only at the month ends with an event (an order month, a
-    change, a new referral), a few per customer, not at each of the customer's month
-    ends: they are added up over those events, and each event's figures are then
-    spread over the month ends until the customer's next one. -#}
+    The running figures change only at the month ends with an event (a change, a new
+    referral), a few per customer, not at each of the customer's month ends: they are
+    added up over those events, and each event's figures are then spread over the
+    month ends until the customer's next one. -#}
 with
 
 month_ends as (
@@ -24,12 +24,6 @@ customer_days as (
 ),
 
 order_history as (
-    select * from {{ ref('int_customer_order_history') }}
-),
-
--- The same days, read again for the order months: a CTE read twice is held in memory
--- whole (materialized), too much at 100M order lines.
-order_days as (
     select * from {{ ref('int_customer_order_history') }}
 ),
 
@@ -83,16 +77,6 @@ customer_rows as (
     where known.known_from <= history_bounds.last_month_end
 ),
 
-order_months as (
-    -- The customer's last order day in each month.
-    select
-        customer_id,
-        cast({{ dbt.last_day('order_date', 'month') }} as date) as month_end,
-        max(order_date) as last_order_date
-    from order_days
-    group by customer_id, cast({{ dbt.last_day('order_date', 'month') }} as date)
-),
-
 referrals as (
     -- A referral counts for the referrer from the month end the referred customer is
     -- known by, as customer_value counts the known customers a customer referred.
@@ -107,8 +91,9 @@ referrals as (
 ),
 
 events as (
-    -- What happens to a customer at a month end, and the customer's first row, so that
-    -- every customer starts with an event there.
+    -- What happens to a customer at a month end (the changes, with the last order day
+    -- of a month with an order; new referrals), and the customer's first row, so that
+    -- every customer starts with an event there. Counts as integers: narrow rows to sort.
     select
         customer_id,
         first_row_month_end as month_end,
@@ -123,19 +108,9 @@ events as (
         customer_id,
         month_end,
         last_order_date,
-        0 as active_months_change,
-        0 as net_revenue_prior_window_change,
-        0 as interactions_change,
-        0 as referrals_change
-    from order_months
-    union all
-    select
-        customer_id,
-        month_end,
-        cast(null as date) as last_order_date,
-        active_months_change,
+        cast(active_months_change as integer) as active_months_change,
         net_revenue_prior_window_change,
-        interactions_change,
+        cast(interactions_change as integer) as interactions_change,
         0 as referrals_change
     from changes
     union all
@@ -146,7 +121,7 @@ events as (
         0 as active_months_change,
         0 as net_revenue_prior_window_change,
         0 as interactions_change,
-        referrals_change
+        cast(referrals_change as integer) as referrals_change
     from referrals
 ),
 
