@@ -1,5 +1,6 @@
 {#- How each customer's rolling month-end figures change at a month end: months with an
-    order, revenue of the year before the value window, and CRM interactions. A dated
+    order, revenue of the year before the value window, and CRM interactions; and, at
+    the end of a month with an order, that month's last order day. A dated
     fact counts at every month end from the first one whose window holds it until the
     first one whose window has passed it, so it is added at the one and taken off at
     the other; int_customer_month_end_orders sums the changes up month by month. This
@@ -12,6 +13,12 @@ params as (
 ),
 
 customer_days as (
+    select * from {{ ref('int_customer_order_days') }}
+),
+
+-- The same days, read again for the order months: a CTE read twice is held in memory
+-- whole (materialized), too much beside the aggregation below at 100M order lines.
+order_days as (
     select * from {{ ref('int_customer_order_days') }}
 ),
 
@@ -28,35 +35,21 @@ order_months as (
     select
         customer_id,
         max(order_date) as last_order_date
-    from customer_days
+    from order_days
     group by customer_id, {{ dbt.date_trunc('month', 'order_date') }}
 ),
 
-refunds as (
-    -- A refund is taken off the year before the window from the month end it was
-    -- booked by, and only while its order is in that year.
+counted_facts as (
+    -- Each fact with the first month end that counts it and the first that no longer
+    -- does. Revenue and refunds are summed at the scale of the refunds, each amount
+    -- rounded to it once.
     select
         customer_id,
-        order_date,
-        refund,
-        {{ greatest_of(add_days('order_date', n), 'return_date') }} as counted_from
-    from returns
-),
-
-changes as (
-    select
-        customer_id,
-        {{ dbt.last_day('last_order_date', 'month') }} as month_end,
+        {{ dbt.last_day('last_order_date', 'month') }} as counted_from,
+        {{ dbt.last_day(add_days('last_order_date', n), 'month') }} as counted_until,
+        last_order_date,
         1 as active_months,
-        0 as prior_window_revenue,
-        0 as interactions
-    from order_months
-    union all
-    select
-        customer_id,
-        {{ dbt.last_day(add_days('last_order_date', n), 'month') }} as month_end,
-        -1 as active_months,
-        0 as prior_window_revenue,
+        cast(0 as decimal(38, 12)) as prior_window_revenue,
         0 as interactions
     from order_months
     union all
@@ -64,53 +57,53 @@ changes as (
     -- m - 2n < order_date <= m - n.
     select
         customer_id,
-        {{ dbt.last_day(add_days('order_date', n), 'month') }} as month_end,
+        {{ dbt.last_day(add_days('order_date', n), 'month') }} as counted_from,
+        {{ dbt.last_day(add_days('order_date', 2 * n), 'month') }} as counted_until,
+        cast(null as date) as last_order_date,
         0 as active_months,
-        revenue_before_returns as prior_window_revenue,
+        cast(revenue_before_returns as decimal(38, 12)) as prior_window_revenue,
         0 as interactions
     from customer_days
     union all
+    -- A refund is taken off the year before the window from the month end it was
+    -- booked by, and only while its order is in that year.
     select
         customer_id,
-        {{ dbt.last_day(add_days('order_date', 2 * n), 'month') }} as month_end,
+        {{ dbt.last_day(greatest_of(add_days('order_date', n), 'return_date'), 'month') }} as counted_from,
+        {{ dbt.last_day(add_days('order_date', 2 * n), 'month') }} as counted_until,
+        cast(null as date) as last_order_date,
         0 as active_months,
-        -1 * revenue_before_returns as prior_window_revenue,
+        cast(-1 * refund as decimal(38, 12)) as prior_window_revenue,
         0 as interactions
-    from customer_days
+    from returns
     union all
     select
         customer_id,
-        {{ dbt.last_day('counted_from', 'month') }} as month_end,
+        {{ dbt.last_day('occurred_on', 'month') }} as counted_from,
+        {{ dbt.last_day(add_days('occurred_on', n), 'month') }} as counted_until,
+        cast(null as date) as last_order_date,
         0 as active_months,
-        -1 * refund as prior_window_revenue,
-        0 as interactions
-    from refunds
-    where {{ dbt.last_day('counted_from', 'month') }} < {{ dbt.last_day(add_days('order_date', 2 * n), 'month') }}
-    union all
-    select
-        customer_id,
-        {{ dbt.last_day(add_days('order_date', 2 * n), 'month') }} as month_end,
-        0 as active_months,
-        refund as prior_window_revenue,
-        0 as interactions
-    from refunds
-    where {{ dbt.last_day('counted_from', 'month') }} < {{ dbt.last_day(add_days('order_date', 2 * n), 'month') }}
-    union all
-    select
-        interactions.customer_id,
-        {{ dbt.last_day('interactions.occurred_on', 'month') }} as month_end,
-        0 as active_months,
-        0 as prior_window_revenue,
+        cast(0 as decimal(38, 12)) as prior_window_revenue,
         1 as interactions
     from interactions
-    union all
+),
+
+changes as (
+    -- Added at the first month end, taken off at the other; a refund booked after its
+    -- order left the year before the window changes nothing.
     select
-        interactions.customer_id,
-        {{ dbt.last_day(add_days('interactions.occurred_on', n), 'month') }} as month_end,
-        0 as active_months,
-        0 as prior_window_revenue,
-        -1 as interactions
-    from interactions
+        counted_facts.customer_id,
+        case when signs.sign = 1 then counted_facts.counted_from else counted_facts.counted_until end as month_end,
+        case when signs.sign = 1 then counted_facts.last_order_date end as last_order_date,
+        signs.sign * counted_facts.active_months as active_months,
+        case
+            when signs.sign = 1 then counted_facts.prior_window_revenue
+            else -1 * counted_facts.prior_window_revenue
+        end as prior_window_revenue,
+        signs.sign * counted_facts.interactions as interactions
+    from counted_facts
+    cross join (values (1), (-1)) as signs (sign)
+    where counted_facts.counted_from < counted_facts.counted_until
 ),
 
 final as (
@@ -121,7 +114,8 @@ final as (
         cast(changes.month_end as date) as month_end,
         sum(changes.active_months) as active_months_change,
         sum(changes.prior_window_revenue) as net_revenue_prior_window_change,
-        sum(changes.interactions) as interactions_change
+        sum(changes.interactions) as interactions_change,
+        max(changes.last_order_date) as last_order_date
     from changes
     cross join params
     where changes.month_end <= params.as_of_date
