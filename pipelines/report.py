@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.checks.suites import GATES
-from pipelines.core.outcomes import GateResult, gate_results
+from pipelines.core.outcomes import DBT_TESTS_CHECK, GateResult, gate_results
 from pipelines.core.paths import dbt_docs_page
 from pipelines.core.settings import Settings
 from pipelines.core.warehouse import connect
@@ -80,7 +80,8 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
         if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                messages.append(f"{evaluation.asset_key.to_user_string()} gate: {evaluation.description}")
+                kind = "dbt tests" if evaluation.check_name == DBT_TESTS_CHECK else "gate"
+                messages.append(f"{evaluation.asset_key.to_user_string()} {kind}: {evaluation.description}")
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
             error = _innermost(event.step_failure_data.error)

@@ -142,6 +142,41 @@ def test_a_broken_mart_invariant_stops_publishing_at_the_marts_gate(published, t
     assert published_bytes(settings.publish_dir) == before
 
 
+def test_a_failing_dbt_test_fails_its_models_check_and_stops_the_run(published):
+    settings = published
+    before = published_bytes(settings.publish_dir)
+    # The staged customers are incremental: a duplicate planted there stays, with no new
+    # file to ingest, until dbt's uniqueness test on the key finds it.
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute(
+            "INSERT INTO staging.stg_crm__customers SELECT * FROM staging.stg_crm__customers "
+            "ORDER BY customer_id LIMIT 1"
+        )
+
+    result = run_refresh(settings)
+
+    assert not result.success
+    evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed = [e for e in evaluations if not e.passed]
+    assert [(e.asset_key.to_user_string(), e.check_name) for e in failed] == [
+        ("staging/stg_crm__customers", "dbt_tests")
+    ]
+    problems = failed[0].metadata["problems"].value
+    assert [(p["test"], p["status"], p["failing_rows"]) for p in problems] == [
+        ("unique_stg_crm__customers_customer_id", "fail", 1)
+    ]
+    assert failed[0].metadata["failed"].value == 1 and failed[0].metadata["tests"].value > 1
+    # Every other staging model's tests passed, each model as one check.
+    passed = {e.asset_key.to_user_string() for e in evaluations if e.passed and e.check_name == "dbt_tests"}
+    assert "staging/stg_sales__orders" in passed
+    messages = "\n".join(failure_messages(result))
+    assert "staging/stg_crm__customers dbt tests: unique_stg_crm__customers_customer_id fail (1 rows)" in messages
+    ran = {e.step_key for e in result.all_events if e.is_step_start}
+    assert "dbt_staging" in ran
+    assert not ran & {"staging_gate", "dbt_intermediate", "dbt_marts", "published__marts"}
+    assert published_bytes(settings.publish_dir) == before
+
+
 def _start_run(settings: Settings, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "pipelines.run"],

@@ -9,6 +9,9 @@ from typing import Any
 
 import dagster as dg
 
+# The one asset check per dbt model that carries the results of its dbt data tests.
+DBT_TESTS_CHECK = "dbt_tests"
+
 
 @dataclass(frozen=True)
 class GateResult:

@@ -3,17 +3,25 @@ gate validates (staging models and the orphan report), the intermediate models (
 the seeds), then the marts. The staging gate runs after the first; the customer-base
 models (a Python step) and their gate run between the second and the third, because
 customer_value reads their predictions. Gates are blocking asset checks, so a failing
-gate or dbt test stops everything downstream of it."""
+gate or dbt test stops everything downstream of it.
+
+A model's dbt data tests are reported as one asset check on it, `dbt_tests`, whose
+result names each test that failed or warned: one check per model rather than one per
+test keeps the run's event log (and every run's fixed cost) small, and a failing test
+still shows as a failed check on its asset."""
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
 import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import default_asset_check_fn, get_asset_check_key_for_test
 
 from pipelines.core.catalog import column_schemas
+from pipelines.core.outcomes import DBT_TESTS_CHECK
 from pipelines.core.resources import RunParameters
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.transform.project import ProjectDbtCli
@@ -31,6 +39,98 @@ class WarehouseTranslator(DagsterDbtTranslator):
         # models/<layer>/<model>.sql: the folder is the layer.
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "transform"
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        # Every test of a model maps to the same spec; dagster-dbt keeps one per name.
+        per_test = default_asset_check_fn(manifest, self, asset_spec.key, unique_id, project)
+        if per_test is None:
+            return None
+        return dg.AssetCheckSpec(
+            name=DBT_TESTS_CHECK,
+            asset=asset_spec.key,
+            description="The model's dbt data tests: fails when any test of severity error fails.",
+            blocking=True,
+        )
+
+
+@dataclass
+class _TestOutcomes:
+    """The dbt test results of one model in one dbt step."""
+
+    passed: list[str] = field(default_factory=list)
+    warned: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, name: str, status: str, failures: int | None, message: str | None) -> None:
+        if status == "pass":
+            self.passed.append(name)
+            return
+        entry = {"test": name, "status": status, "failing_rows": failures, "message": (message or "")[:500]}
+        (self.warned if status == "warn" else self.failed).append(entry)
+
+    def result(self, asset_key: dg.AssetKey) -> dg.AssetCheckResult:
+        total = len(self.passed) + len(self.warned) + len(self.failed)
+        problems = self.failed + self.warned
+        described = "; ".join(
+            f"{p['test']} {p['status']}" + (f" ({p['failing_rows']} rows)" if p["failing_rows"] else "")
+            for p in problems
+        )
+        return dg.AssetCheckResult(
+            asset_key=asset_key,
+            check_name=DBT_TESTS_CHECK,
+            passed=not self.failed,
+            severity=dg.AssetCheckSeverity.ERROR if self.failed else dg.AssetCheckSeverity.WARN,
+            description=described or f"all {total} dbt tests passed",
+            metadata={
+                "tests": total,
+                "passed": len(self.passed),
+                "warned": len(self.warned),
+                "failed": len(self.failed),
+                "problems": dg.MetadataValue.json(problems),
+            },
+        )
+
+
+def _test_outcomes(
+    events: Iterable[Any],
+    manifest: Mapping[str, Any],
+    translator: DagsterDbtTranslator,
+    project: DbtProject,
+    checked: set[dg.AssetCheckKey],
+) -> tuple[list[Any], dict[dg.AssetKey, _TestOutcomes]]:
+    """Splits a dbt step's raw events into the model events and each checked model's
+    test outcomes. A test counts on the model it is attached to, or, when that model was
+    built in an earlier step (a relationship to a later model), on a parent built here."""
+    others: list[Any] = []
+    outcomes: dict[dg.AssetKey, _TestOutcomes] = {}
+    for event in events:
+        unique_id = event.raw_event["data"].get("node_info", {}).get("unique_id") or ""
+        if not (unique_id.startswith("test.") and event.is_result_event):
+            others.append(event)
+            continue
+        node = manifest["nodes"][unique_id]
+        attached = get_asset_check_key_for_test(manifest, translator, unique_id, project)
+        candidates = [attached.asset_key] if attached is not None else []
+        for parent in node["depends_on"]["nodes"]:
+            parent_props = manifest["nodes"].get(parent) or manifest["sources"].get(parent)
+            if parent_props is not None:
+                candidates.append(translator.get_asset_key(parent_props))
+        owner = next((k for k in candidates if dg.AssetCheckKey(k, DBT_TESTS_CHECK) in checked), None)
+        if owner is None:
+            others.append(event)  # reported the way dagster-dbt reports unselected tests
+            continue
+        data = event.raw_event["data"]
+        status = data["node_info"].get("node_status") or str(data.get("status", "")).lower()
+        outcomes.setdefault(owner, _TestOutcomes()).add(
+            node["name"], status, data.get("num_failures"), event.raw_event["info"].get("msg")
+        )
+    return others, outcomes
 
 
 # The dbt build steps of a run: step name -> (dbt selection, exclusion).
@@ -80,20 +180,33 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
             args += ["--indirect-selection", "buildable"]
         # The warehouse is dbt's until it exits: the column types are read after it,
         # so the events wait too; a failure is raised once they are all reported.
-        events: list[Any] = []
+        invocation = dbt.cli(args, context=context)
+        raw_events: list[Any] = []
         failure: Exception | None = None
         try:
-            for event in dbt.cli(args, context=context).stream():
-                events.append(event)
+            for raw_event in invocation.stream_raw_events():
+                raw_events.append(raw_event)
         except Exception as exc:
             failure = exc
+        translator = invocation.dagster_dbt_translator
+        checked = set(context.selected_asset_check_keys)
+        others, outcomes = _test_outcomes(raw_events, invocation.manifest, translator, project, checked)
         schemas = _column_schemas(warehouse)
-        for event in events:
-            if isinstance(event, dg.Output):
-                schema = schemas.get(tuple(context.asset_key_for_output(event.output_name).path))
-                if schema is not None:
-                    event = event.with_metadata({**event.metadata, "dagster/column_schema": schema})
-            yield event
+        for raw_event in others:
+            for event in raw_event.to_default_asset_events(
+                manifest=invocation.manifest,
+                dagster_dbt_translator=translator,
+                context=context,
+                target_path=invocation.target_path,
+                project=project,
+            ):
+                if isinstance(event, dg.Output):
+                    schema = schemas.get(tuple(context.asset_key_for_output(event.output_name).path))
+                    if schema is not None:
+                        event = event.with_metadata({**event.metadata, "dagster/column_schema": schema})
+                yield event
+        for asset_key, outcome in sorted(outcomes.items(), key=lambda item: item[0].to_user_string()):
+            yield outcome.result(asset_key)
         if failure is not None:
             raise failure
 
