@@ -23,7 +23,7 @@ from pipelines.core.settings import Settings, SettingsError
 from pipelines.core.warehouse import quiet_interpreter_shutdown
 from pipelines.ingest.contract import TABLES
 from pipelines.instance import prune_runs, write_instance_config
-from pipelines.orchestration import MONTH_END_JOB, REFRESH_JOB, as_of_run_config
+from pipelines.orchestration import MONTH_END_JOB, REFRESH_JOB, as_of_run_config, month_end_partitions
 from pipelines.report import RunReport, failure_messages, render
 
 __all__ = ["failure_messages", "main", "run_refresh"]
@@ -104,6 +104,10 @@ def prune_history(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--as-of-date", help="reference date YYYY-MM-DD (default: CCP_AS_OF_DATE or latest order)")
+    parser.add_argument(
+        "--month-end",
+        help="run the month-end job for this partition (YYYY-MM-DD), as one run of a backfill",
+    )
     parser.add_argument("--verbose", action="store_true", help="show dbt's output as it runs")
     parser.add_argument(
         "--full-refresh",
@@ -115,6 +119,16 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.as_of_date:
             as_of_run_config(args.as_of_date, "--as-of-date")
+        if args.month_end:
+            if args.as_of_date:
+                raise SettingsError("--month-end is the run's as_of_date: give one of --month-end, --as-of-date")
+            as_of_run_config(args.month_end, "--month-end")
+            keys = month_end_partitions(settings).get_partition_keys()
+            if args.month_end not in keys:
+                raise SettingsError(
+                    f"--month-end={args.month_end!r} is not a month end from CCP_BACKFILL_START up to the last "
+                    f"complete month ({keys[0] if keys else 'none'} .. {keys[-1] if keys else 'none'})"
+                )
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -124,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     print(f"Refreshing {settings.warehouse} from {settings.landing_dir} (dbt log: {log_file}) ...", flush=True)
     with log_file.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(sys.stdout if args.verbose else log):
-        result = run_refresh(settings, args.as_of_date, full_refresh=args.full_refresh)
+        result = run_refresh(settings, args.as_of_date, full_refresh=args.full_refresh, month_end=args.month_end)
     report = RunReport.from_result(result)
     print(render(report, settings))
     elapsed = time.perf_counter() - started

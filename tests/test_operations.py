@@ -69,6 +69,16 @@ def test_month_end_partitions_run_from_the_start_setting_to_the_last_complete_mo
     assert keys == ["2025-10-31", "2025-11-30", "2025-12-31"]
 
 
+def test_a_month_end_that_is_not_a_partition_is_refused_before_anything_runs(workdir, capsys):
+    from pipelines.run import main
+
+    assert main(["--month-end", "2025-06-15"]) == 2
+    assert "--month-end='2025-06-15' is not a month end from CCP_BACKFILL_START" in capsys.readouterr().err
+    assert main(["--month-end", "2025-06-30", "--as-of-date", "2025-06-30"]) == 2
+    assert not (workdir / "warehouse.duckdb").exists()
+    assert not any((workdir / "landing").iterdir())
+
+
 # --- A workspace with a live release ------------------------------------------------------
 
 
