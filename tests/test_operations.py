@@ -361,7 +361,7 @@ def test_the_freshness_check_is_a_non_blocking_warning_on_each_raw_table(tmp_pat
 def test_the_instance_file_names_the_postgres_variable_never_its_value(tmp_path):
     sqlite = instance_config(Settings.from_env({}))
     assert "storage" not in sqlite and sqlite["telemetry"] == {"enabled": False}
-    url = "postgresql://dagster:s3cret@db.internal:5432/dagster"
+    url = "postgresql+psycopg2://dagster:s3cret@db.internal:5432/dagster"
     path = write_instance_config(tmp_path, Settings.from_env({"CCP_DAGSTER_POSTGRES_URL": url}))
     text = path.read_text(encoding="utf-8")
     assert "s3cret" not in text
@@ -417,7 +417,7 @@ def test_a_refresh_stores_its_run_and_events_in_postgresql(postgres_server, work
 
     from pipelines.run import main
 
-    url = postgres_server.create_database("dagster_instance")
+    url = postgres_server.create_database("dagster_instance").replace("postgresql://", "postgresql+psycopg2://", 1)
     home = workdir / "dagster_home"
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("CCP_DAGSTER_POSTGRES_URL", url)

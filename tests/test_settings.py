@@ -86,6 +86,11 @@ def test_environment_overrides_reach_the_run_parameters(tmp_path):
             "mysql://u:pw@h/d",
             "^CCP_DAGSTER_POSTGRES_URL must be a URL starting with postgresql://",
         ),
+        (
+            "CCP_DAGSTER_POSTGRES_URL",
+            "postgresql://u:pw@h/d",
+            "^CCP_DAGSTER_POSTGRES_URL must name the psycopg2 driver",
+        ),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(name, value, message):

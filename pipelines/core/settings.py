@@ -106,6 +106,17 @@ def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ..
     return raw
 
 
+def _postgres_url(env: Mapping[str, str], name: str) -> str:
+    raw = _url(env, name, "", schemes=("postgresql", "postgres"))
+    if raw and not raw.lower().startswith("postgresql+psycopg2://"):
+        # SQLAlchemy 2.1 opens a plain postgresql:// URL with psycopg 3, with which
+        # dagster-postgres fails on its first event (NOTIFY with a bound parameter).
+        raise SettingsError(
+            f"{name} must name the psycopg2 driver: postgresql+psycopg2://USER:PASSWORD@HOST:5432/DATABASE"
+        )
+    return raw
+
+
 def _mapping(env: Mapping[str, str], name: str) -> dict[str, Any]:
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -175,6 +186,6 @@ class Settings:
             max_landing_age_hours=_hours(env, "CCP_MAX_LANDING_AGE_HOURS", 36.0),
             alert_webhook_url=_url(env, "CCP_ALERT_WEBHOOK_URL", ""),
             dagster_ui_url=_url(env, "CCP_DAGSTER_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
-            dagster_postgres_url=_url(env, "CCP_DAGSTER_POSTGRES_URL", "", schemes=("postgresql", "postgres")),
+            dagster_postgres_url=_postgres_url(env, "CCP_DAGSTER_POSTGRES_URL"),
             run_retention_days=_int(env, "CCP_RUN_RETENTION_DAYS", 90),
         )
