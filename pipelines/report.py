@@ -90,7 +90,7 @@ def event_failure_messages(events: Iterable[dg.DagsterEvent]) -> list[str]:
     for event in events:
         if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
-            # A failed warning (freshness) is reported, not a failure.
+            # A failed warning (freshness) is not a failure: the summary lists it apart.
             blocking = evaluation.severity == dg.AssetCheckSeverity.ERROR
             if not evaluation.passed and blocking:
                 messages.append(f"{evaluation.asset_key.to_user_string()} gate: {evaluation.description}")
