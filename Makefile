@@ -16,7 +16,7 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run lint test test-fast dev dashboard demo-data docs bench clean
+.PHONY: install run instance lint test test-fast dev dashboard demo-data docs bench clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,11 @@ $(VENV)/.installed: pyproject.toml uv.lock
 # Options of the run after ARGS=, e.g. ARGS="--as-of-date 2025-06-30 --full-refresh".
 run: install
 	$(BIN)/python -m pipelines.run $(ARGS)
+
+# $(DAGSTER_HOME)/dagster.yaml from the settings: SQLite, or PostgreSQL when
+# CCP_DAGSTER_POSTGRES_URL is set (docs/operations.md). `make run` writes it itself.
+instance: install
+	$(BIN)/python -m pipelines.instance
 
 # Linters: ruff (lint and format) for Python, sqlfluff (dbt templater) for the models.
 # The templater compiles against a throwaway warehouse file, never the working one.
@@ -44,7 +49,7 @@ test: lint
 test-fast: lint
 	$(BIN)/python -m pytest -m "not slow"
 
-dev: install
+dev: instance
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 # The managers' dashboard on http://127.0.0.1:<CCP_DASHBOARD_PORT, default 8501>, reading the published marts.

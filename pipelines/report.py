@@ -5,6 +5,7 @@ the marts it built."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from pipelines.core.outcomes import DBT_TESTS_CHECK, GateResult, gate_results
 from pipelines.core.paths import dbt_docs_page
 from pipelines.core.settings import Settings
 from pipelines.core.warehouse import connect
-from pipelines.publish.release import DATABASE, MANIFEST, PARQUET
+from pipelines.publish.release import ARCHIVE, DATABASE, MANIFEST, PARQUET
 
 
 def _plain(value: Any) -> Any:
@@ -34,6 +35,8 @@ class RunReport:
     materialized: dict[str, dict[str, Any]] = field(default_factory=dict)
     gates: list[GateResult] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # The landing freshness checks (non-blocking): (passed, description) per raw table.
+    freshness: list[tuple[bool, str]] = field(default_factory=list)
 
     @classmethod
     def from_result(cls, result: dg.ExecuteInProcessResult) -> RunReport:
@@ -53,6 +56,7 @@ class RunReport:
             materialized=materialized,
             gates=gate_results(evaluations),
             failures=failure_messages(result),
+            freshness=[(bool(e.passed), e.description or "") for e in evaluations if "freshness" in (e.metadata or {})],
         )
 
     @property
@@ -75,14 +79,23 @@ def _innermost(error):
 def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     """What failed, in words: failed gates with their suite, expectation, column and
     counts, then the steps that failed, or the setting that stopped the run before any."""
+    return event_failure_messages(result.all_events)
+
+
+def event_failure_messages(events: Iterable[dg.DagsterEvent]) -> list[str]:
+    """`failure_messages` from a run's events, as a run in process returns them or as
+    the instance stores them (a run-failure sensor reads them there)."""
+    events = list(events)
     messages = []
-    for event in result.all_events:
+    for event in events:
         if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
-            if not evaluation.passed:
+            # A failed warning (freshness) is not a failure: the summary lists it apart.
+            blocking = evaluation.severity == dg.AssetCheckSeverity.ERROR
+            if not evaluation.passed and blocking:
                 kind = "dbt tests" if evaluation.check_name == DBT_TESTS_CHECK else "gate"
                 messages.append(f"{evaluation.asset_key.to_user_string()} {kind}: {evaluation.description}")
-    for event in result.all_events:
+    for event in events:
         if event.is_step_failure and event.step_failure_data:
             error = _innermost(event.step_failure_data.error)
             user = event.step_failure_data.user_failure_data
@@ -133,9 +146,25 @@ def gate_lines(report: RunReport, gates: tuple[str, ...] = GATES) -> list[str]:
     return ["Quality gates (Great Expectations):", *lines]
 
 
+def freshness_lines(report: RunReport) -> list[str]:
+    if not report.freshness:
+        return []
+    stale = [description for passed, description in report.freshness if not passed]
+    if not stale:
+        return [f"Freshness: every raw table had a batch within the limit ({len(report.freshness)} checked)."]
+    return ["WARNING, landed data is old (the run went on with what is there):", *(f"  {d}" for d in stale)]
+
+
 def publish_lines(report: RunReport, publish_dir: Path) -> list[str]:
     published = report.published
-    if published is not None:
+    if published is not None and published.get("archived"):
+        # A past date: archived beside the live set, which BI tools keep reading.
+        publish_dir = publish_dir / ARCHIVE / published["as_of_date"]
+        lines = [
+            f"Archived release {published['release']} as of {published['as_of_date']} "
+            "(earlier than the live release, which is unchanged):"
+        ]
+    elif published is not None:
         lines = [f"Published release {published['release']} (as of {published.get('as_of_date') or 'n/a'}):"]
     else:
         live = _live_manifest(publish_dir)
@@ -314,6 +343,7 @@ def render(report: RunReport, settings: Settings) -> str:
         ingest_lines(report),
         warehouse_lines(settings.warehouse),
         ["", *gate_lines(report)],
+        ["", *freshness_lines(report)] if report.freshness else [],
         ["", *publish_lines(report, settings.publish_dir)],
     ]
     return "\n".join(line for section in sections for line in section)

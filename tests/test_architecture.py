@@ -10,7 +10,14 @@ from pipelines.core.paths import PROJECT_ROOT
 
 PIPELINES = PROJECT_ROOT / "pipelines"
 STAGES = ("ingest", "transform", "predict", "checks", "publish", "dashboard")
-ENTRY_POINTS = {"definitions.py", "run.py", "publish/__main__.py", "dashboard/app.py", "dashboard/__main__.py"}
+ENTRY_POINTS = {
+    "definitions.py",
+    "run.py",
+    "instance.py",
+    "publish/__main__.py",
+    "dashboard/app.py",
+    "dashboard/__main__.py",
+}
 
 
 def _imports(path: Path) -> set[str]:

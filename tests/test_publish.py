@@ -200,3 +200,29 @@ def test_a_column_type_with_no_published_type_stops_the_release(tmp_path):
         )
     assert rel.current_release(tmp_path / "out") is None
     assert list((tmp_path / "out" / "releases").iterdir()) == []
+
+
+def test_an_earlier_date_is_archived_and_a_later_one_goes_live(tmp_path):
+    warehouse = make_warehouse(tmp_path / "wh.duckdb", 10)
+    out = tmp_path / "published"
+
+    def publish_as_of(as_of: str, run_id: str) -> rel.Release:
+        return rel.publish(warehouse, out, run_id=run_id, as_of_date=as_of, gates=[], tables=TABLES)
+
+    live = publish_as_of("2025-12-31", "run-live")
+    past = publish_as_of("2025-06-30", "run-past")
+    assert past.archived and not live.archived
+    assert rel.current_release(out).release_id == live.release_id
+    assert json.loads((out / "as_of" / "2025-06-30" / "manifest.json").read_text())["run_id"] == "run-past"
+    assert (out / "as_of" / "2025-06-30" / "parquet" / "customer_value.parquet").exists()
+    assert [p.name for p in rel.releases(out)] == [live.release_id]
+    # The same date again replaces its archived set and leaves no older copy behind.
+    again = publish_as_of("2025-06-30", "run-past-2")
+    assert list(rel.archived_releases(out)) == ["2025-06-30"]
+    assert rel.archived_releases(out)["2025-06-30"].release_id == again.release_id
+    assert [p.name for p in (out / "as_of" / ".releases").iterdir()] == [again.release_id]
+    # The live date itself and later dates publish live.
+    same_day = publish_as_of("2025-12-31", "run-rerun")
+    later = publish_as_of("2026-01-31", "run-next")
+    assert not same_day.archived and not later.archived
+    assert rel.current_release(out).manifest["run_id"] == "run-next"

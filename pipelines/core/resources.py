@@ -90,11 +90,15 @@ def _date_source(context: dg.InitResourceContext | None) -> str:
 
 
 class LandingResource(dg.ConfigurableResource):
-    """Where landed files arrive, and the timezone that decides what "today" is (a
-    row dated after today is quarantined)."""
+    """Where landed files arrive, the timezone that decides what "today" is (a row
+    dated after today is quarantined), and how old the newest batch may be."""
 
     path: str = Field(description="Landing folder <path>/<source>/<table>/ (CCP_LANDING_DIR).")
     timezone: str = Field(default="Asia/Shanghai", description="Timezone of the business (CCP_TIMEZONE).")
+    max_age_hours: float = Field(
+        default=36.0,
+        description="A raw table whose newest batch is older than this warns (CCP_MAX_LANDING_AGE_HOURS).",
+    )
 
     @property
     def folder(self) -> Path:
@@ -163,7 +167,11 @@ def pipeline_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]
     return {
         "warehouse": warehouse_resource(settings),
         "run_parameters": run_parameters_resource(settings),
-        "landing": LandingResource(path=str(settings.landing_dir), timezone=settings.timezone),
+        "landing": LandingResource(
+            path=str(settings.landing_dir),
+            timezone=settings.timezone,
+            max_age_hours=settings.max_landing_age_hours,
+        ),
         "quality": QualityResource(
             expectations_dir=str(settings.expectations_dir),
             max_quarantine_share=settings.max_quarantine_share,

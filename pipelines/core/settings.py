@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,45 @@ def _share(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _date(env: Mapping[str, str], name: str, default: date) -> date:
+    return parse_as_of_date(env.get(name), name) or default
+
+
+def _hours(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a number of hours") from exc
+    if value <= 0:
+        raise SettingsError(f"{name}={raw!r} must be more than 0 hours")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
+    if scheme.split("+", 1)[0] not in schemes:
+        # The value may hold a password: name the variable, not the value.
+        raise SettingsError(f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+    return raw
+
+
+def _postgres_url(env: Mapping[str, str], name: str) -> str:
+    raw = _url(env, name, "", schemes=("postgresql", "postgres"))
+    if raw and not raw.lower().startswith("postgresql+psycopg2://"):
+        # SQLAlchemy 2.1 opens a plain postgresql:// URL with psycopg 3, with which
+        # dagster-postgres fails on its first event (NOTIFY with a bound parameter).
+        raise SettingsError(
+            f"{name} must name the psycopg2 driver: postgresql+psycopg2://USER:PASSWORD@HOST:5432/DATABASE"
+        )
+    return raw
+
+
 def _mapping(env: Mapping[str, str], name: str) -> dict[str, Any]:
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -110,6 +149,13 @@ class Settings:
     demo_order_lines: int
     log_level: str
     dashboard_port: int
+    backfill_start: date
+    max_landing_age_hours: float
+    # Both may carry a secret (a token in the webhook path, a password in the URL).
+    alert_webhook_url: str = field(repr=False)
+    dagster_ui_url: str
+    dagster_postgres_url: str = field(repr=False)
+    run_retention_days: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -136,4 +182,10 @@ class Settings:
             demo_order_lines=_int(env, "CCP_DEMO_ORDER_LINES", 200_000),
             log_level=(env.get("CCP_LOG_LEVEL") or "WARNING").upper(),
             dashboard_port=_port(env, "CCP_DASHBOARD_PORT", 8501),
+            backfill_start=_date(env, "CCP_BACKFILL_START", date(2024, 1, 31)),
+            max_landing_age_hours=_hours(env, "CCP_MAX_LANDING_AGE_HOURS", 36.0),
+            alert_webhook_url=_url(env, "CCP_ALERT_WEBHOOK_URL", ""),
+            dagster_ui_url=_url(env, "CCP_DAGSTER_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
+            dagster_postgres_url=_postgres_url(env, "CCP_DAGSTER_POSTGRES_URL"),
+            run_retention_days=_int(env, "CCP_RUN_RETENTION_DAYS", 90),
         )

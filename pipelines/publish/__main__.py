@@ -1,12 +1,13 @@
-"""`python -m pipelines.publish [status|rollback]`: what BI tools read, and going back
-to the previous release when a published set turns out to be wrong."""
+"""`python -m pipelines.publish [status|rollback]`: what BI tools read (the live release
+and the archived sets of past dates), and going back to the previous release when a
+published set turns out to be wrong."""
 
 import argparse
 import json
 import sys
 
 from pipelines.core.settings import Settings
-from pipelines.publish.release import PublishError, current_release, releases, rollback
+from pipelines.publish.release import ARCHIVE, PublishError, archived_releases, current_release, releases, rollback
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,10 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     live = current_release(publish_dir)
     if live is None:
         print(f"Nothing published in {publish_dir} yet.")
-        return 0
-    print(f"Live release: {live.release_id} (as of {live.manifest['as_of_date']}, run {live.manifest['run_id']})")
-    print(json.dumps({t: i["rows"] for t, i in live.manifest["tables"].items()}, indent=2))
-    print("Releases kept:", ", ".join(p.name for p in releases(publish_dir)))
+    else:
+        print(f"Live release: {live.release_id} (as of {live.manifest['as_of_date']}, run {live.manifest['run_id']})")
+        print(json.dumps({t: i["rows"] for t, i in live.manifest["tables"].items()}, indent=2))
+        print("Releases kept:", ", ".join(p.name for p in releases(publish_dir)))
+    archived = archived_releases(publish_dir)
+    if archived:
+        print(f"Archived past dates ({publish_dir / ARCHIVE}/<date>):")
+        for as_of, release in archived.items():
+            print(f"  {as_of}  release {release.release_id}, run {release.manifest['run_id']}")
     return 0
 
 

@@ -5,7 +5,7 @@ import dagster as dg
 from pipelines.core.outcomes import gate_results_of_run
 from pipelines.core.resources import PublishResource, QualityResource, RunParameters
 from pipelines.core.warehouse import WarehouseResource
-from pipelines.publish.release import DATABASE, MANIFEST, PARQUET, PUBLISHED_TABLES, publish
+from pipelines.publish.release import ARCHIVE, DATABASE, MANIFEST, PARQUET, PUBLISHED_TABLES, publish
 
 
 @dg.asset(
@@ -16,6 +16,7 @@ from pipelines.publish.release import DATABASE, MANIFEST, PARQUET, PUBLISHED_TAB
     description=(
         "The audited marts for BI tools: CCP_PUBLISH_DIR/marts.duckdb (readable by DuckDB 1.4+), "
         "parquet/<table>.parquet and manifest.json, switched in atomically after every gate passed. "
+        "A run as of a date before the live release's publishes into as_of/<date>/ instead. "
         "Publishes only in a run whose marts gate ran and passed (materialize it with the marts)."
     ),
 )
@@ -49,11 +50,15 @@ def published_marts(
         reporting_currency=str(run_parameters.var("reporting_currency")),
     )
     tables = release.manifest["tables"]
-    folder = publish_target.folder
+    # A past date lands in the archive; the live set BI tools read is unchanged.
+    folder = publish_target.folder / ARCHIVE / as_of_date if release.archived else publish_target.folder
+    if release.archived:
+        context.log.info(f"as_of_date {as_of_date} is before the live release's: archived in {folder}")
     return dg.MaterializeResult(
         metadata={
             "release": release.release_id,
             "as_of_date": as_of_date or "",
+            "archived": release.archived,
             "path": dg.MetadataValue.path(str(folder / DATABASE)),
             "parquet": dg.MetadataValue.path(str(folder / PARQUET)),
             "manifest_path": dg.MetadataValue.path(str(folder / MANIFEST)),

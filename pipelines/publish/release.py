@@ -7,6 +7,11 @@ Layout of the publish folder:
     releases/<release id>/manifest.json      run id, as_of_date, rows and checksum per table, gates
     current -> releases/<release id>         switched with one rename: the only moment of change
     marts.duckdb, parquet, manifest.json     fixed links through `current`
+    as_of/<date> -> as_of/.releases/<id>     a past date's set, same layout, its own manifest
+
+A run whose as_of_date is earlier than the live release's (a backfill, a re-run of a
+past month end) never replaces the live set: it is archived under `as_of/<date>`,
+switched in the same way, and `current` stays as it was.
 
 A release is written whole beside the live one, then `current` is replaced by a rename,
 so a reader sees the previous set or the new one, never a mix, and a crash at any point
@@ -38,6 +43,7 @@ PARQUET = "parquet"
 # Older readers (BI drivers embed DuckDB 1.4/1.5) cannot open newer storage versions.
 STORAGE_VERSION = "v1.4.0"
 KEEP_RELEASES = 3
+ARCHIVE = "as_of"
 
 # The published tables and the order their rows are written in, so the same content
 # gives the same files.
@@ -67,6 +73,10 @@ class Release:
     release_id: str
     path: Path
     manifest: dict
+
+    @property
+    def archived(self) -> bool:
+        return self.path.parent.name == f".{RELEASES}" and self.path.parent.parent.name == ARCHIVE
 
 
 def table_checksum(con: duckdb.DuckDBPyConnection, relation: str) -> str:
@@ -236,7 +246,8 @@ def publish(
     tables = tables or PUBLISHED_TABLES
     published_at = datetime.now(UTC).replace(microsecond=0)
     release_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}-{run_id[:8]}"
-    root = publish_dir / RELEASES
+    archive = is_past_date(publish_dir, as_of_date)
+    root = publish_dir / ARCHIVE / f".{RELEASES}" if archive else publish_dir / RELEASES
     root.mkdir(parents=True, exist_ok=True)
     building = root / f".building-{release_id}"
     final = root / release_id
@@ -264,10 +275,49 @@ def publish(
     (building / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     _make_read_only(building)
     os.replace(building, final)
+    if archive:
+        return _archive(publish_dir, as_of_date, final, manifest)
     _link(f"{RELEASES}/{release_id}", publish_dir / CURRENT)
     _ensure_entry_links(publish_dir)
     _prune(publish_dir, keep)
     return Release(release_id, final, manifest)
+
+
+def is_past_date(publish_dir: Path, as_of_date: str | None) -> bool:
+    """Whether a set as of this date belongs in the archive: it is earlier than the live
+    release's date. Dates in ISO form compare as text."""
+    live = current_release(publish_dir)
+    live_date = live.manifest.get("as_of_date") if live else None
+    return bool(as_of_date and live_date and as_of_date < live_date)
+
+
+def _archive(publish_dir: Path, as_of_date: str, final: Path, manifest: dict) -> Release:
+    """Make `final` the archived set of its date, replacing an earlier one of that date."""
+    link = publish_dir / ARCHIVE / as_of_date
+    previous = (link.parent / os.readlink(link)).resolve() if link.is_symlink() else None
+    if link.exists() and not link.is_symlink():
+        _remove(final)
+        raise PublishError(f"{link} exists and is not a link into {ARCHIVE}/.{RELEASES}/; move it away")
+    _link(f".{RELEASES}/{final.name}", link)
+    if previous is not None and previous != final:
+        _remove(previous)
+    for partial in final.parent.glob(".building-*"):
+        _remove(partial)
+    return Release(final.name, final, manifest)
+
+
+def archived_releases(publish_dir: Path) -> dict[str, Release]:
+    """The archived sets of past dates, by as_of_date, oldest first."""
+    folder = publish_dir / ARCHIVE
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for link in sorted(folder.iterdir()):
+        if link.name.startswith(".") or not (link / MANIFEST).exists():
+            continue
+        path = link.resolve()
+        found[link.name] = Release(path.name, path, json.loads((path / MANIFEST).read_text(encoding="utf-8")))
+    return found
 
 
 def rollback(publish_dir: Path) -> Release:
