@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,17 @@ def _share(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+SALES_SOURCE_URL = "CCP_SALES_SOURCE_URL"
+
+
+def _source_url(env: Mapping[str, str], name: str) -> str:
+    raw = (env.get(name) or "").strip()
+    if raw and not raw.startswith(("postgresql://", "postgres://")):
+        # Never echo the value: it may hold a password.
+        raise SettingsError(f"{name} must be a PostgreSQL URL such as postgresql://user:password@host:5432/db")
+    return raw
+
+
 def _mapping(env: Mapping[str, str], name: str) -> dict[str, Any]:
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -110,6 +121,10 @@ class Settings:
     demo_order_lines: int
     log_level: str
     dashboard_port: int
+    # Empty: sales arrive as landed files. Kept out of repr: it may carry a password.
+    sales_source_url: str = field(default="", repr=False)
+    sales_source_schema: str = "public"
+    sales_source_page_rows: int = 100_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -136,4 +151,7 @@ class Settings:
             demo_order_lines=_int(env, "CCP_DEMO_ORDER_LINES", 200_000),
             log_level=(env.get("CCP_LOG_LEVEL") or "WARNING").upper(),
             dashboard_port=_port(env, "CCP_DASHBOARD_PORT", 8501),
+            sales_source_url=_source_url(env, SALES_SOURCE_URL),
+            sales_source_schema=(env.get("CCP_SALES_SOURCE_SCHEMA") or "").strip() or "public",
+            sales_source_page_rows=_int(env, "CCP_SALES_SOURCE_PAGE_ROWS", 100_000),
         )
