@@ -5,6 +5,7 @@ pull ends; a whole refresh from PostgreSQL publishes what the same data as files
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import textwrap
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -341,3 +343,33 @@ def test_a_refresh_with_sales_from_postgresql_publishes_what_the_same_files_publ
         ("returns", "postgresql:"),
     ]
     assert read == loaded + quarantined
+
+
+def _materialize_orders(url: str, workdir: Path) -> dg.ExecuteInProcessResult:
+    from pipelines.core.resources import pipeline_resources
+    from pipelines.ingest.assets import build_ingest_asset
+
+    resources = pipeline_resources(Settings.from_env({**os.environ, "CCP_SALES_SOURCE_URL": url}))
+    return dg.materialize([build_ingest_asset(TABLES_BY_NAME["orders"])], resources=resources, raise_on_error=False)
+
+
+def test_the_raw_orders_asset_pulls_from_postgresql_and_fails_naming_the_table_and_column(postgres_server, workdir):
+    url = postgres_server.create_database("asset_orders")
+    create_table(url, "orders")
+    execute(url, "insert into orders values " + ", ".join([order("O1", T0), order("O2", T0, currency="rmb")]))
+    result = _materialize_orders(url, workdir)
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("raw__orders")
+    metadata = {k: v.value for k, v in materialization.metadata.items()}
+    assert (metadata["rows_read"], metadata["rows_loaded"], metadata["rows_quarantined"]) == (2, 1, 1)
+    assert metadata["source"].endswith("/asset_orders/public.orders")
+    assert "order_id=O2: currency: 'rmb' is not a three-letter ISO 4217 code" in metadata["quarantine_sample"]
+
+    broken = postgres_server.create_database("asset_orders_broken")
+    create_table(broken, "orders", leave_out="status")
+    failed = _materialize_orders(broken, workdir)
+    assert not failed.success
+    (failure,) = [e for e in failed.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "/asset_orders_broken/public.orders, column 'status': required column is missing from the table" in (
+        failure.step_failure_data.error.message
+    )

@@ -23,6 +23,11 @@ def test_defaults_match_the_documented_ones(monkeypatch, tmp_path):
     assert (settings.timezone, settings.schedule_cron) == ("Asia/Shanghai", "0 6 * * *")
     assert (settings.max_quarantine_share, settings.max_orphan_share) == (0.05, 0.02)
     assert settings.expectations_dir == PROJECT_ROOT / "expectations"
+    assert (settings.sales_source_url, settings.sales_source_schema, settings.sales_source_page_rows) == (
+        "",
+        "public",
+        100_000,
+    )
     documented = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
     for line in (
         "CCP_LANDING_DIR=data/landing",
@@ -31,6 +36,9 @@ def test_defaults_match_the_documented_ones(monkeypatch, tmp_path):
         "CCP_TIMEZONE=Asia/Shanghai",
         "CCP_MAX_QUARANTINE_SHARE=0.05",
         "CCP_MAX_ORPHAN_SHARE=0.02",
+        "CCP_SALES_SOURCE_URL=",
+        "CCP_SALES_SOURCE_SCHEMA=public",
+        "CCP_SALES_SOURCE_PAGE_ROWS=100000",
     ):
         assert line in documented
 
@@ -67,6 +75,8 @@ def test_environment_overrides_reach_the_run_parameters(tmp_path):
         ("CCP_DUCKDB_THREADS", "-2", "CCP_DUCKDB_THREADS='-2' must be at least 1"),
         ("CCP_MAX_ORPHAN_SHARE", "5", "must be a share between 0 and 1"),
         ("CCP_DBT_VARS", "[1, 2]", "CCP_DBT_VARS must be a mapping"),
+        ("CCP_SALES_SOURCE_URL", "mysql://u:secret@h/db", "CCP_SALES_SOURCE_URL must be a PostgreSQL URL"),
+        ("CCP_SALES_SOURCE_PAGE_ROWS", "0", "CCP_SALES_SOURCE_PAGE_ROWS='0' must be at least 1"),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(name, value, message):
@@ -109,3 +119,18 @@ def test_a_bad_command_line_date_is_refused_before_anything_runs(workdir, capsys
     assert "--as-of-date='2025-13-01' is not a date" in capsys.readouterr().err
     assert not (workdir / "warehouse.duckdb").exists()
     assert not any((workdir / "landing").iterdir())
+
+
+def test_the_sales_source_password_is_shown_nowhere(monkeypatch):
+    """The URL reaches the pull, but neither the settings' repr, the resource's config
+    in the Dagster UI (an EnvVar, by name) nor the labels of what was pulled show the password."""
+    from pipelines.core.resources import sales_source_resource
+    from pipelines.ingest.postgres import redact
+
+    url = "postgresql://sales:s3cret@db.example:5433/shop"
+    monkeypatch.setenv("CCP_SALES_SOURCE_URL", url)
+    settings = Settings.from_env()
+    assert settings.sales_source_url == url and "s3cret" not in repr(settings)
+    shown = repr(sales_source_resource(settings))
+    assert "url='CCP_SALES_SOURCE_URL'" in shown and "s3cret" not in shown
+    assert redact(url) == "postgresql://sales@db.example:5433/shop"
