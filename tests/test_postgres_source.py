@@ -373,3 +373,17 @@ def test_the_raw_orders_asset_pulls_from_postgresql_and_fails_naming_the_table_a
     assert "/asset_orders_broken/public.orders, column 'status': required column is missing from the table" in (
         failure.step_failure_data.error.message
     )
+
+
+def test_a_timestamp_with_time_zone_reads_as_the_business_wall_clock(postgres_server, tmp_path):
+    url = postgres_server.create_database("pull_timezone")
+    create_table(url, "orders")
+    execute(
+        url,
+        "alter table orders alter column ordered_at type timestamptz",
+        "insert into orders values " + order("O1", T0, ordered_at="2025-05-01 02:00:00+00"),
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    source = PostgresSource(url, timezone="Asia/Shanghai")
+    assert pull_table(con, TABLES_BY_NAME["orders"], source, TODAY).rows_loaded == 1
+    assert con.execute("SELECT ordered_at FROM raw.orders").fetchall() == [(datetime(2025, 5, 1, 10, 0),)]

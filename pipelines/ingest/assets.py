@@ -60,9 +60,11 @@ def _metadata(report: TableReport, sample: str, by_column: dict[str, int], sourc
     return metadata
 
 
-def _pull(context: dg.AssetExecutionContext, table: Table, sales_source: SalesSourceResource, today) -> dict:
+def _pull(
+    context: dg.AssetExecutionContext, table: Table, sales_source: SalesSourceResource, timezone: str, today
+) -> dict:
     """The sales table from PostgreSQL: every row changed since the last committed cursor."""
-    source = PostgresSource(sales_source.url, sales_source.schema_name, sales_source.page_rows)
+    source = PostgresSource(sales_source.url, sales_source.schema_name, sales_source.page_rows, timezone)
     where = source.where(table)
     with context.resources.warehouse.connect(purpose="ingest") as con:
         try:
@@ -105,7 +107,9 @@ def build_ingest_asset(table: Table) -> dg.AssetsDefinition:
         landing: LandingResource = context.resources.landing
         today = datetime.now(ZoneInfo(landing.timezone)).date()
         if from_database and context.resources.sales_source.enabled:
-            return dg.MaterializeResult(metadata=_pull(context, table, context.resources.sales_source, today))
+            return dg.MaterializeResult(
+                metadata=_pull(context, table, context.resources.sales_source, landing.timezone, today)
+            )
         with warehouse.connect(purpose="ingest") as con:
             report = ingest_table(con, table, landing.folder, today)
             loaded = [f.file for f in report.with_status("loaded") if f.rows_quarantined]

@@ -10,8 +10,9 @@ in the batch's own transaction, so a pull stopped anywhere resumes after the las
 committed batch, losing and repeating nothing.
 
 What the source must offer: the contract's columns (any type that reads back from
-its text form: text, numeric, integer, date, timestamp), a unique key, and an
-`updated_at` column that is set on every insert and update and never goes back.
+its text form: text, numeric, integer, date, timestamp with or without time zone), a
+unique key, and an `updated_at` column that is set on every insert and update and
+never goes back (docs/sources.md).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class PostgresSource:
     url: str
     schema: str = "public"
     page_rows: int = 100_000
+    # A `timestamp with time zone` reads as the wall-clock time in this zone (the
+    # business timezone), like the zone-less timestamps of landed files.
+    timezone: str = "UTC"
 
     @property
     def display(self) -> str:
@@ -210,6 +214,7 @@ def pull_table(
     after = committed_cursor(con, table, where)
     sequence = _next_sequence(con, table)
     with _connect(source, where) as pg, pg.cursor() as cur:
+        cur.execute(f"SET TIME ZONE {_lit(source.timezone)}")
         types = _column_types(cur, source, table, where)
         sql, parameters = _pull_query(source, table, types, after)
         try:
