@@ -34,7 +34,8 @@ def landing_is_empty(settings: Settings) -> bool:
 
 
 def ensure_demo_data(settings: Settings) -> None:
-    if not landing_is_empty(settings):
+    # The demo is a set of landed files: with sales in a database it would stand beside them.
+    if settings.sales_source_url or not landing_is_empty(settings):
         return
     from pipelines.demo import generate
 
@@ -136,7 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     ensure_demo_data(settings)
     log_file = settings.warehouse.parent / "logs" / "refresh.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    print(f"Refreshing {settings.warehouse} from {settings.landing_dir} (dbt log: {log_file}) ...", flush=True)
+    origin = str(settings.landing_dir)
+    if settings.sales_source_url:
+        from pipelines.ingest.postgres import redact
+
+        origin += f" and sales from {redact(settings.sales_source_url)} (schema {settings.sales_source_schema})"
+    print(f"Refreshing {settings.warehouse} from {origin} (dbt log: {log_file}) ...", flush=True)
     with log_file.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(sys.stdout if args.verbose else log):
         result = run_refresh(settings, args.as_of_date, full_refresh=args.full_refresh, month_end=args.month_end)
     report = RunReport.from_result(result)

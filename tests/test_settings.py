@@ -27,6 +27,11 @@ def test_defaults_match_the_documented_ones(monkeypatch, tmp_path):
     assert (settings.alert_webhook_url, settings.dagster_postgres_url) == ("", "")
     assert settings.dagster_ui_url == "http://127.0.0.1:3000"
     assert settings.backfill_start == date(2024, 1, 31)
+    assert (settings.sales_source_url, settings.sales_source_schema, settings.sales_source_page_rows) == (
+        "",
+        "public",
+        100_000,
+    )
     documented = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
     for line in (
         "CCP_LANDING_DIR=data/landing",
@@ -40,6 +45,9 @@ def test_defaults_match_the_documented_ones(monkeypatch, tmp_path):
         "CCP_DAGSTER_UI_URL=http://127.0.0.1:3000",
         "CCP_ALERT_WEBHOOK_URL=",
         "CCP_DAGSTER_POSTGRES_URL=",
+        "CCP_SALES_SOURCE_URL=",
+        "CCP_SALES_SOURCE_SCHEMA=public",
+        "CCP_SALES_SOURCE_PAGE_ROWS=100000",
     ):
         assert line in documented
 
@@ -91,6 +99,8 @@ def test_environment_overrides_reach_the_run_parameters(tmp_path):
             "postgresql://u:pw@h/d",
             "^CCP_DAGSTER_POSTGRES_URL must name the psycopg2 driver",
         ),
+        ("CCP_SALES_SOURCE_URL", "mysql://u:secret@h/db", "CCP_SALES_SOURCE_URL must be a PostgreSQL URL"),
+        ("CCP_SALES_SOURCE_PAGE_ROWS", "0", "CCP_SALES_SOURCE_PAGE_ROWS='0' must be at least 1"),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(name, value, message):
@@ -136,3 +146,18 @@ def test_a_bad_command_line_date_is_refused_before_anything_runs(workdir, capsys
     assert "--as-of-date='2025-13-01' is not a date" in capsys.readouterr().err
     assert not (workdir / "warehouse.duckdb").exists()
     assert not any((workdir / "landing").iterdir())
+
+
+def test_the_sales_source_password_is_shown_nowhere(monkeypatch):
+    """The URL reaches the pull, but neither the settings' repr, the resource's config
+    in the Dagster UI (an EnvVar, by name) nor the labels of what was pulled show the password."""
+    from pipelines.core.resources import sales_source_resource
+    from pipelines.ingest.postgres import redact
+
+    url = "postgresql://sales:s3cret@db.example:5433/shop"
+    monkeypatch.setenv("CCP_SALES_SOURCE_URL", url)
+    settings = Settings.from_env()
+    assert settings.sales_source_url == url and "s3cret" not in repr(settings)
+    shown = repr(sales_source_resource(settings))
+    assert "url='CCP_SALES_SOURCE_URL'" in shown and "s3cret" not in shown
+    assert redact(url) == "postgresql://sales@db.example:5433/shop"

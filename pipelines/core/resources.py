@@ -18,7 +18,7 @@ import yaml
 from pydantic import Field
 
 from pipelines.core.paths import DBT_PROJECT_DIR, data_docs_dir
-from pipelines.core.settings import Settings, SettingsError, parse_as_of_date
+from pipelines.core.settings import SALES_SOURCE_URL, Settings, SettingsError, parse_as_of_date
 from pipelines.core.warehouse import WarehouseResource
 
 RUN_CONFIG_SOURCE = "run config resources.run_parameters.config.as_of_date"
@@ -105,6 +105,36 @@ class LandingResource(dg.ConfigurableResource):
         return Path(self.path)
 
 
+class SalesSourceResource(dg.ConfigurableResource):
+    """Where the sales tables come from: landed files (no URL, the default) or a
+    PostgreSQL database pulled incrementally by its `updated_at` column."""
+
+    url: str = Field(
+        default="",
+        description="postgresql://user:password@host:port/db (CCP_SALES_SOURCE_URL); empty: landed files.",
+    )
+    schema_name: str = Field(default="public", description="Schema holding the sales tables (CCP_SALES_SOURCE_SCHEMA).")
+    page_rows: int = Field(
+        default=100_000,
+        description="Rows per pulled batch, each committed with its cursor (CCP_SALES_SOURCE_PAGE_ROWS).",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+
+def sales_source_resource(settings: Settings) -> SalesSourceResource:
+    # Taken from the environment, the URL is handed over by name (EnvVar): Dagster then
+    # shows the variable, never the password, in the UI and the run's config.
+    from_env = bool(settings.sales_source_url) and os.environ.get(SALES_SOURCE_URL) == settings.sales_source_url
+    return SalesSourceResource(
+        url=dg.EnvVar(SALES_SOURCE_URL) if from_env else settings.sales_source_url,
+        schema_name=settings.sales_source_schema,
+        page_rows=settings.sales_source_page_rows,
+    )
+
+
 def _import_great_expectations() -> None:
     # No usage statistics leave the machine: GX reads this when it is imported.
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -179,4 +209,5 @@ def pipeline_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]
             data_docs_dir=str(data_docs_dir(settings.publish_dir)),
         ),
         "publish_target": PublishResource(path=str(settings.publish_dir)),
+        "sales_source": sales_source_resource(settings),
     }

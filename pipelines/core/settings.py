@@ -117,6 +117,17 @@ def _postgres_url(env: Mapping[str, str], name: str) -> str:
     return raw
 
 
+SALES_SOURCE_URL = "CCP_SALES_SOURCE_URL"
+
+
+def _source_url(env: Mapping[str, str], name: str) -> str:
+    raw = (env.get(name) or "").strip()
+    if raw and not raw.startswith(("postgresql://", "postgres://")):
+        # Never echo the value: it may hold a password.
+        raise SettingsError(f"{name} must be a PostgreSQL URL such as postgresql://user:password@host:5432/db")
+    return raw
+
+
 def _mapping(env: Mapping[str, str], name: str) -> dict[str, Any]:
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -156,6 +167,10 @@ class Settings:
     dagster_ui_url: str
     dagster_postgres_url: str = field(repr=False)
     run_retention_days: int
+    # Empty: sales arrive as landed files. Kept out of repr: it may carry a password.
+    sales_source_url: str = field(default="", repr=False)
+    sales_source_schema: str = "public"
+    sales_source_page_rows: int = 100_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -188,4 +203,7 @@ class Settings:
             dagster_ui_url=_url(env, "CCP_DAGSTER_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
             dagster_postgres_url=_postgres_url(env, "CCP_DAGSTER_POSTGRES_URL"),
             run_retention_days=_int(env, "CCP_RUN_RETENTION_DAYS", 90),
+            sales_source_url=_source_url(env, SALES_SOURCE_URL),
+            sales_source_schema=(env.get("CCP_SALES_SOURCE_SCHEMA") or "").strip() or "public",
+            sales_source_page_rows=_int(env, "CCP_SALES_SOURCE_PAGE_ROWS", 100_000),
         )

@@ -1,4 +1,5 @@
-"""One Dagster asset per raw table (`raw/<table>`): landed files -> warehouse."""
+"""One Dagster asset per raw table (`raw/<table>`): landed files, or for the sales
+tables a PostgreSQL database when CCP_SALES_SOURCE_URL is set -> warehouse."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -6,10 +7,11 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from pipelines.core.resources import LandingResource
+from pipelines.core.resources import LandingResource, SalesSourceResource
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.ingest.contract import TABLES, Table
 from pipelines.ingest.loader import QUARANTINE, TableReport, ingest_table
+from pipelines.ingest.postgres import PostgresSource, SourceRejected, pull_table
 
 QUARANTINE_SAMPLE_ROWS = 10
 
@@ -40,7 +42,7 @@ def _quarantined_by_column(con, table: Table, files: Sequence[str]) -> dict[str,
     return dict(rows)
 
 
-def _metadata(report: TableReport, sample: str, by_column: dict[str, int]) -> dict:
+def _metadata(report: TableReport, sample: str, by_column: dict[str, int], source: str = "") -> dict:
     metadata = {
         "files_loaded": len(report.with_status("loaded")),
         "files_skipped": len(report.with_status("skipped")),
@@ -49,6 +51,8 @@ def _metadata(report: TableReport, sample: str, by_column: dict[str, int]) -> di
         "rows_loaded": report.rows_loaded,
         "rows_quarantined": report.rows_quarantined,
     }
+    if source:
+        metadata["source"] = source
     if sample:
         metadata["quarantine_sample"] = dg.MetadataValue.md(sample)
     if by_column:
@@ -56,21 +60,56 @@ def _metadata(report: TableReport, sample: str, by_column: dict[str, int]) -> di
     return metadata
 
 
+def _pull(
+    context: dg.AssetExecutionContext, table: Table, sales_source: SalesSourceResource, timezone: str, today
+) -> dict:
+    """The sales table from PostgreSQL: every row changed since the last committed cursor."""
+    source = PostgresSource(sales_source.url, sales_source.schema_name, sales_source.page_rows, timezone)
+    where = source.where(table)
+    with context.resources.warehouse.connect(purpose="ingest") as con:
+        try:
+            report = pull_table(con, table, source, today)
+        except SourceRejected as exc:
+            raise dg.Failure(description=str(exc)) from exc
+        batches = [f.file for f in report.files if f.rows_quarantined]
+        metadata = _metadata(
+            report, _quarantine_sample(con, table, batches), _quarantined_by_column(con, table, batches), where
+        )
+    context.log.info(
+        f"raw.{table.name}: {len(report.files)} batches pulled from {where} "
+        f"({report.rows_read} rows read, {report.rows_loaded} loaded, {report.rows_quarantined} quarantined)"
+    )
+    for result in report.files:
+        if result.rows_quarantined:
+            context.log.warning(f"{result.file}: {result.rows_quarantined} of {result.rows_read} rows quarantined")
+    return metadata
+
+
 def build_ingest_asset(table: Table) -> dg.AssetsDefinition:
+    from_database = table.source == "sales"
+    origin = f"Landed {table.qualified} files"
+    if from_database:
+        origin += " (or, when CCP_SALES_SOURCE_URL is set, the PostgreSQL table pulled by its updated_at cursor)"
+
     @dg.asset(
         key=["raw", table.name],
         group_name="raw",
         kinds={"duckdb"},
         description=(
-            f"Landed {table.qualified} files loaded into raw.{table.name}, one batch per "
-            f"file; rows that break a row rule go to {QUARANTINE}. Key: {', '.join(table.key)}."
+            f"{origin} loaded into raw.{table.name}, one batch per file or pulled page; rows that "
+            f"break a row rule go to {QUARANTINE}. Key: {', '.join(table.key)}."
         ),
         tags={"source": table.source},
+        required_resource_keys={"warehouse", "landing", *(["sales_source"] if from_database else [])},
     )
-    def ingest(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource
-    ) -> dg.MaterializeResult:
+    def ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        warehouse: WarehouseResource = context.resources.warehouse
+        landing: LandingResource = context.resources.landing
         today = datetime.now(ZoneInfo(landing.timezone)).date()
+        if from_database and context.resources.sales_source.enabled:
+            return dg.MaterializeResult(
+                metadata=_pull(context, table, context.resources.sales_source, landing.timezone, today)
+            )
         with warehouse.connect(purpose="ingest") as con:
             report = ingest_table(con, table, landing.folder, today)
             loaded = [f.file for f in report.with_status("loaded") if f.rows_quarantined]

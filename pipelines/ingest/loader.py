@@ -21,6 +21,7 @@ models pick the latest batch for each key.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -313,10 +314,32 @@ def _load_time(con: duckdb.DuckDBPyConnection) -> datetime:
     return now if latest is None or now > latest else latest + timedelta(microseconds=1)
 
 
-def _load(con: duckdb.DuckDBPyConnection, table: Table, files: list[_Landed], today: date) -> list[FileResult]:
-    """Load files in one transaction and one pass: every file, or none of them."""
+@dataclass(frozen=True)
+class Batch:
+    """One batch as the ledger records it: a landed file, or a page pulled from a database."""
+
+    label: str  # the ledger's and quarantine's `file`
+    name: str  # `_batch`: later batches sort later and win
+    size: int
+    sha: str
+
+
+def load_batches(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    text_rows: str,
+    batches: list[Batch],
+    today: date,
+    *,
+    quarantine_reason: str = "_reason",
+    before_commit: Callable[[datetime], None] | None = None,
+) -> list[FileResult]:
+    """Check and load the rows of `text_rows` (every contract column as text, with
+    `_file`, `_batch` and `_row_number`) in one transaction: good rows to the table, bad
+    ones to quarantine, one ledger row per batch. `quarantine_reason` is the SQL
+    expression stored as a bad row's reason; `before_commit` runs inside the same
+    transaction, so whatever it writes commits with the batches or not at all."""
     now = _load_time(con)
-    text_rows = "\nUNION ALL\n".join(_read_text(f, table) for f in files)
     columns = ", ".join(_q(c.name) for c in table.columns)
     typed = ", ".join(_q("t_" + c.name) for c in table.columns)
     con.execute("BEGIN TRANSACTION")
@@ -329,7 +352,7 @@ def _load(con: duckdb.DuckDBPyConnection, table: Table, files: list[_Landed], to
         )
         con.execute(
             f"""INSERT INTO {QUARANTINE}
-            SELECT ?, _file, _batch, _row_number, _column, _reason, _record, ?
+            SELECT ?, _file, _batch, _row_number, _column, {quarantine_reason}, _record, ?
             FROM checked WHERE _reason <> ''""",
             [table.name, now],
         )
@@ -340,19 +363,38 @@ def _load(con: duckdb.DuckDBPyConnection, table: Table, files: list[_Landed], to
             ).fetchall()
         }
         results = []
-        for f in files:
-            read, quarantined = counts.get(f.label, (0, 0))
+        for batch in batches:
+            read, quarantined = counts.get(batch.label, (0, 0))
             con.execute(
                 f"INSERT INTO {LEDGER} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [table.name, f.label, f.path.name, f.size, f.sha, read, read - quarantined, quarantined, now],
+                [
+                    table.name,
+                    batch.label,
+                    batch.name,
+                    batch.size,
+                    batch.sha,
+                    read,
+                    read - quarantined,
+                    quarantined,
+                    now,
+                ],
             )
-            results.append(FileResult(f.label, "loaded", read, read - quarantined, quarantined))
+            results.append(FileResult(batch.label, "loaded", read, read - quarantined, quarantined))
         con.execute("DROP TABLE checked")
+        if before_commit is not None:
+            before_commit(now)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return results
+
+
+def _load(con: duckdb.DuckDBPyConnection, table: Table, files: list[_Landed], today: date) -> list[FileResult]:
+    """Load files in one transaction and one pass: every file, or none of them."""
+    text_rows = "\nUNION ALL\n".join(_read_text(f, table) for f in files)
+    batches = [Batch(f.label, f.path.name, f.size, f.sha) for f in files]
+    return load_batches(con, table, text_rows, batches, today)
 
 
 def ingest_table(con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, today: date) -> TableReport:
