@@ -918,66 +918,93 @@ CROSS JOIN params AS p
 CROSS JOIN LATERAL range(datediff('month', f.first_month, p.as_of) + 1) AS k
 WHERE last_day(first_month + to_months(CAST(k.range AS INTEGER))) <= p.as_of;
 
--- Each dated fact at the month ends that count it, summed per customer and month end:
--- one pass over the expanded facts.
+-- Each dated fact at the month ends that count it, summed per customer and month end.
+-- A fact counts at the month ends m from last_day(starts) while m < ends: with m a month
+-- end, d in (m - n, m] holds exactly when last_day(d) <= m < last_day(d + n). Expanding
+-- each fact by month offsets is plain arithmetic, no range join.
 CREATE OR REPLACE TEMP TABLE month_end_facts AS
 WITH
 facts AS (
-    -- Order days in the value window (m - n, m], as sold.
+    -- Order days in the value window, as sold.
     SELECT
-        d.customer_id,
-        m.month_end,
-        d.orders,
-        d.revenue_before_returns AS revenue,
-        d.gross_profit_before_returns AS profit,
+        customer_id,
+        order_date AS starts,
+        last_day(order_date + @value_window_days@) AS ends,
+        orders,
+        revenue_before_returns AS revenue,
+        gross_profit_before_returns AS profit,
         0 AS active_months,
         CAST(0 AS DECIMAL(38, 12)) AS prior_revenue,
         0 AS interactions
-    FROM order_days AS d
-    JOIN month_ends AS m ON d.order_date <= m.month_end AND d.order_date > m.month_end - @value_window_days@
+    FROM order_days
     UNION ALL
-    -- Order days in the year before the window (m - 2n, m - n].
+    -- Order days in the year before the window, (m - 2n, m - n].
     SELECT
-        d.customer_id, m.month_end, 0, 0, 0, 0, CAST(d.revenue_before_returns AS DECIMAL(38, 12)), 0
-    FROM order_days AS d
-    JOIN month_ends AS m
-        ON d.order_date <= m.month_end - @value_window_days@ AND d.order_date > m.month_end - 2 * @value_window_days@
+        customer_id, order_date + @value_window_days@, last_day(order_date + 2 * @value_window_days@),
+        0, 0, 0, 0, CAST(revenue_before_returns AS DECIMAL(38, 12)), 0
+    FROM order_days
     UNION ALL
     -- A month is active while its last order day is in the window.
-    SELECT d.customer_id, m.month_end, 0, 0, 0, 1, 0, 0
-    FROM (SELECT customer_id, max(order_date) AS order_date FROM order_days GROUP BY customer_id, date_trunc('month', order_date)) AS d
-    JOIN month_ends AS m ON d.order_date <= m.month_end AND d.order_date > m.month_end - @value_window_days@
+    SELECT customer_id, order_date, last_day(order_date + @value_window_days@), 0, 0, 0, 1, 0, 0
+    FROM (SELECT customer_id, max(order_date) AS order_date FROM order_days GROUP BY customer_id, date_trunc('month', order_date))
     UNION ALL
-    -- Returns booked by the month end, off their order's window or prior year.
+    -- Returns booked by the month end, off their order's window...
     SELECT
-        r.customer_id,
-        m.month_end,
-        0,
-        CASE WHEN r.order_date > m.month_end - @value_window_days@ THEN -r.refund ELSE 0 END,
-        CASE WHEN r.order_date > m.month_end - @value_window_days@ THEN r.returned_cost - r.refund ELSE 0 END,
-        0,
-        CASE WHEN r.order_date <= m.month_end - @value_window_days@ THEN -CAST(r.refund AS DECIMAL(38, 12)) ELSE 0 END,
-        0
-    FROM valued_returns AS r
-    JOIN month_ends AS m
-        ON r.return_date <= m.month_end AND r.order_date <= m.month_end
-        AND r.order_date > m.month_end - 2 * @value_window_days@
+        customer_id, greatest(order_date, return_date), last_day(order_date + @value_window_days@),
+        0, -refund, returned_cost - refund, 0, 0, 0
+    FROM valued_returns
     UNION ALL
-    SELECT i.customer_id, m.month_end, 0, 0, 0, 0, 0, 1
-    FROM interactions AS i
-    JOIN month_ends AS m ON i.occurred_on <= m.month_end AND i.occurred_on > m.month_end - @value_window_days@
+    -- ...or off the year before it.
+    SELECT
+        customer_id, greatest(order_date + @value_window_days@, return_date), last_day(order_date + 2 * @value_window_days@),
+        0, 0, 0, 0, -CAST(refund AS DECIMAL(38, 12)), 0
+    FROM valued_returns
+    UNION ALL
+    SELECT customer_id, occurred_on, last_day(occurred_on + @value_window_days@), 0, 0, 0, 0, 0, 1
+    FROM interactions
+),
+offsets AS (
+    SELECT range AS k FROM range(CAST(ceil(@value_window_days@ / 28.0) AS BIGINT) + 2)
+),
+expanded AS (
+    SELECT f.*, CAST(last_day(date_trunc('month', f.starts) + to_months(CAST(o.k AS INTEGER))) AS DATE) AS month_end
+    FROM facts AS f
+    CROSS JOIN offsets AS o
+    WHERE last_day(date_trunc('month', f.starts) + to_months(CAST(o.k AS INTEGER))) < f.ends
 )
+SELECT
+    e.customer_id,
+    e.month_end,
+    sum(e.orders) AS orders_window,
+    sum(e.revenue) AS net_revenue_window,
+    sum(e.profit) AS gross_profit_window,
+    sum(e.active_months) AS active_months_window,
+    sum(e.prior_revenue) AS net_revenue_prior_window,
+    sum(e.interactions) AS interactions_window
+FROM expanded AS e
+CROSS JOIN params AS p
+WHERE e.month_end <= p.as_of
+GROUP BY ALL;
+
+-- Each month end's revenue and profit rankings, on the narrow rows of the customers
+-- with an order in the window.
+CREATE OR REPLACE TEMP TABLE month_end_ranks AS
 SELECT
     customer_id,
     month_end,
-    sum(orders) AS orders_window,
-    sum(revenue) AS net_revenue_window,
-    sum(profit) AS gross_profit_window,
-    sum(active_months) AS active_months_window,
-    sum(prior_revenue) AS net_revenue_prior_window,
-    sum(interactions) AS interactions_window
-FROM facts
-GROUP BY ALL;
+    CASE WHEN net_revenue_window > 0 THEN
+        sum(net_revenue_window) OVER (
+            PARTITION BY month_end, net_revenue_window > 0
+            ORDER BY net_revenue_window DESC, customer_id ROWS UNBOUNDED PRECEDING
+        ) - net_revenue_window
+    END AS revenue_ranked_before,
+    CASE WHEN net_revenue_window > 0 THEN
+        sum(net_revenue_window) OVER (PARTITION BY month_end, net_revenue_window > 0)
+    END AS revenue_ranked_total,
+    row_number() OVER (PARTITION BY month_end ORDER BY gross_profit_window DESC, customer_id) AS profit_rank,
+    count(*) OVER (PARTITION BY month_end) AS profit_ranked_customers
+FROM month_end_facts
+WHERE orders_window > 0;
 
 CREATE OR REPLACE TEMP TABLE customer_tier_history AS
 WITH
@@ -1077,21 +1104,10 @@ one_time AS (
 ranked AS (
     SELECT
         r.*,
-        CASE WHEN r.net_revenue_window > 0 THEN
-            sum(r.net_revenue_window) OVER (
-                PARTITION BY r.month_end, r.net_revenue_window > 0
-                ORDER BY r.net_revenue_window DESC, r.customer_id ROWS UNBOUNDED PRECEDING
-            ) - r.net_revenue_window
-        END AS revenue_ranked_before,
-        CASE WHEN r.net_revenue_window > 0 THEN
-            sum(r.net_revenue_window) OVER (PARTITION BY r.month_end, r.net_revenue_window > 0)
-        END AS revenue_ranked_total,
-        CASE WHEN r.orders_window > 0 THEN
-            row_number() OVER (
-                PARTITION BY r.month_end, r.orders_window > 0 ORDER BY r.gross_profit_window DESC, r.customer_id
-            )
-        END AS profit_rank,
-        count(*) FILTER (WHERE r.orders_window > 0) OVER (PARTITION BY r.month_end) AS profit_ranked_customers,
+        k.revenue_ranked_before,
+        k.revenue_ranked_total,
+        k.profit_rank,
+        k.profit_ranked_customers,
         greatest(
             CASE WHEN r.order_days >= 2 THEN @at_risk_gap_multiplier@ * r.typical_gap_days
                 ELSE coalesce(o.at_risk_gap, 0) END,
@@ -1104,6 +1120,7 @@ ranked AS (
         ) AS churn_after_days
     FROM rows AS r
     LEFT JOIN one_time AS o USING (month_end)
+    LEFT JOIN month_end_ranks AS k ON r.customer_id = k.customer_id AND r.month_end = k.month_end
 ),
 classified AS (
     SELECT
@@ -1134,18 +1151,30 @@ scored AS (
         customer_id,
         100 * (
             @key_account_weight_profit@ * percent_rank() OVER (PARTITION BY month_end ORDER BY gross_profit_window)
-            + @key_account_weight_tenure@ * percent_rank() OVER (PARTITION BY month_end ORDER BY month_end - first_order_date)
+            + @key_account_weight_tenure@ * percent_rank() OVER (PARTITION BY month_end ORDER BY tenure_days)
             + @key_account_weight_stability@ * percent_rank() OVER (PARTITION BY month_end ORDER BY active_months_window)
             + @key_account_weight_growth@
-                * percent_rank() OVER (PARTITION BY month_end ORDER BY net_revenue_window - net_revenue_prior_window)
+                * percent_rank() OVER (PARTITION BY month_end ORDER BY growth)
             + @key_account_weight_referrals@ * percent_rank() OVER (PARTITION BY month_end ORDER BY referrals_made)
             + @key_account_weight_engagement@ * percent_rank() OVER (PARTITION BY month_end ORDER BY interactions_window)
         ) / (
             @key_account_weight_profit@ + @key_account_weight_tenure@ + @key_account_weight_stability@
             + @key_account_weight_growth@ + @key_account_weight_referrals@ + @key_account_weight_engagement@
         ) AS key_account_base_score
-    FROM classified
-    WHERE first_order_date IS NOT NULL
+    FROM (
+        -- Narrow rows to sort: the six measures of the customers with orders.
+        SELECT
+            month_end,
+            customer_id,
+            gross_profit_window,
+            month_end - first_order_date AS tenure_days,
+            active_months_window,
+            net_revenue_window - net_revenue_prior_window AS growth,
+            referrals_made,
+            interactions_window
+        FROM classified
+        WHERE first_order_date IS NOT NULL
+    )
 )
 SELECT
     c.month_end,
