@@ -963,28 +963,43 @@ facts AS (
     SELECT customer_id, occurred_on, last_day(occurred_on + @value_window_days@), 0, 0, 0, 0, 0, 1
     FROM interactions
 ),
-offsets AS (
-    SELECT range AS k FROM range(CAST(ceil(@value_window_days@ / 28.0) AS BIGINT) + 2)
+months AS (
+    -- Months as integers (year x 12 + month): the expansion and the grouping stay on
+    -- integers; the month end is made once per group.
+    SELECT
+        * EXCLUDE (starts, ends),
+        year(starts) * 12 + month(starts) - 1 AS first_month,
+        year(ends) * 12 + month(ends) - 1 AS end_month
+    FROM facts
 ),
 expanded AS (
-    SELECT f.*, CAST(last_day(date_trunc('month', f.starts) + to_months(CAST(o.k AS INTEGER))) AS DATE) AS month_end
-    FROM facts AS f
-    CROSS JOIN offsets AS o
-    WHERE last_day(date_trunc('month', f.starts) + to_months(CAST(o.k AS INTEGER))) < f.ends
+    SELECT m.*, m.first_month + o.k AS month_index
+    FROM months AS m
+    JOIN (SELECT range AS k FROM range(CAST(ceil(@value_window_days@ / 28.0) AS BIGINT) + 2)) AS o
+        ON o.k < m.end_month - m.first_month
+),
+sums AS (
+    SELECT
+        customer_id,
+        month_index,
+        sum(orders) AS orders_window,
+        sum(revenue) AS net_revenue_window,
+        sum(profit) AS gross_profit_window,
+        sum(active_months) AS active_months_window,
+        sum(prior_revenue) AS net_revenue_prior_window,
+        sum(interactions) AS interactions_window
+    FROM expanded
+    GROUP BY ALL
 )
 SELECT
-    e.customer_id,
-    e.month_end,
-    sum(e.orders) AS orders_window,
-    sum(e.revenue) AS net_revenue_window,
-    sum(e.profit) AS gross_profit_window,
-    sum(e.active_months) AS active_months_window,
-    sum(e.prior_revenue) AS net_revenue_prior_window,
-    sum(e.interactions) AS interactions_window
-FROM expanded AS e
+    s.customer_id,
+    CAST(last_day(make_date(CAST(s.month_index // 12 AS INTEGER), CAST(s.month_index % 12 + 1 AS INTEGER), 1)) AS DATE)
+        AS month_end,
+    s.* EXCLUDE (customer_id, month_index)
+FROM sums AS s
 CROSS JOIN params AS p
-WHERE e.month_end <= p.as_of
-GROUP BY ALL;
+WHERE s.month_index <= year(p.as_of) * 12 + month(p.as_of) - 1
+    AND last_day(make_date(CAST(s.month_index // 12 AS INTEGER), CAST(s.month_index % 12 + 1 AS INTEGER), 1)) <= p.as_of;
 
 -- Each month end's revenue and profit rankings, on the narrow rows of the customers
 -- with an order in the window.
