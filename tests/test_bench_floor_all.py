@@ -18,7 +18,13 @@ from pipelines.run import failure_messages, run_refresh
 ORDER_LINES = 3000
 # customer_value columns of the customer-base models (SPEC section 8): a Python fit,
 # not computed by floor_all.
-MODEL_COLUMNS = {"p_alive", "expected_orders_90d", "expected_orders_365d", "expected_order_value", "predicted_revenue_365d"}
+MODEL_COLUMNS = {
+    "p_alive",
+    "expected_orders_90d",
+    "expected_orders_365d",
+    "expected_order_value",
+    "predicted_revenue_365d",
+}
 
 
 @pytest.fixture(scope="module")
