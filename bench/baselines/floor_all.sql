@@ -973,10 +973,8 @@ months AS (
     FROM facts
 ),
 expanded AS (
-    SELECT m.*, m.first_month + o.k AS month_index
+    SELECT m.* EXCLUDE (first_month, end_month), unnest(range(m.first_month, m.end_month)) AS month_index
     FROM months AS m
-    JOIN (SELECT range AS k FROM range(CAST(ceil(@value_window_days@ / 28.0) AS BIGINT) + 2)) AS o
-        ON o.k < m.end_month - m.first_month
 ),
 sums AS (
     SELECT
