@@ -14,6 +14,8 @@ reads each landed table once.
 Left out: the customer-base models of SPEC section 8 (customer_predictions, clv_model,
 churn_status_predictions, and the p_alive / expected_* / predicted_revenue_365d columns
 of customer_value) come from a maximum-likelihood fit in Python, not from SQL.
+customer_value carries no customer_name (the pipeline publishes it only when
+publish_customer_names is on; it is off by default).
 
 Settings are the dbt project's vars (dbt_project.yml), overridable by keyword. The input
 is read as the floor reads it (`bench.baselines.floor.source`): a later batch wins per
