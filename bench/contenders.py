@@ -1,13 +1,15 @@
-"""The floor and pandas contenders as commands, so each runs in its own measured process:
+"""The floor, floor_all and pandas contenders as commands, so each runs in its own
+measured process:
 
-    python -m bench.contenders floor|pandas LANDING_DIR [--tiers-out FILE.parquet]
+    python -m bench.contenders floor|floor_all|pandas LANDING_DIR [--tiers-out FILE.parquet]
 
-Computes customer_value and pareto_summary from the landing files with the baseline and
-prints one JSON line (rows, as_of_date, seconds spent computing after the imports).
+Computes the baseline's marts from the landing files (customer_value and pareto_summary;
+floor_all: every mart SQL computes) and prints one JSON line (rows, as_of_date, seconds
+spent computing after the imports).
 `--tiers-out` writes customer_id, pareto_tier and as_of_date per customer, for the
 benchmark's agreement check; timed runs leave it out.
 
-The floor is the fastest this machine allows: its DuckDB connection keeps DuckDB's own
+The floors are the fastest this machine allows: their DuckDB connection keeps DuckDB's own
 memory limit (80% of RAM) unless CCP_DUCKDB_MEMORY_LIMIT is set, and uses every core
 unless CCP_DUCKDB_THREADS is set; CCP_DUCKDB_TEMP_DIR is where it spills.
 """
@@ -22,10 +24,8 @@ import time
 from pathlib import Path
 
 
-def _floor(landing: Path):
+def _connect():
     import duckdb
-
-    from bench.baselines import floor
 
     config: dict[str, str | int] = {
         "threads": int(os.environ.get("CCP_DUCKDB_THREADS") or os.cpu_count() or 1),
@@ -35,9 +35,25 @@ def _floor(landing: Path):
     if os.environ.get("CCP_DUCKDB_TEMP_DIR"):
         Path(os.environ["CCP_DUCKDB_TEMP_DIR"]).mkdir(parents=True, exist_ok=True)
         config["temp_directory"] = os.environ["CCP_DUCKDB_TEMP_DIR"]
-    con = duckdb.connect(config=config)
+    return duckdb.connect(config=config)
+
+
+def _floor(landing: Path):
+    from bench.baselines import floor
+
+    con = _connect()
     try:
         return floor.compute(landing, con=con)
+    finally:
+        con.close()
+
+
+def _floor_all(landing: Path):
+    from bench.baselines import floor_all
+
+    con = _connect()
+    try:
+        return floor_all.compute(landing, con=con)
     finally:
         con.close()
 
@@ -48,7 +64,7 @@ def _pandas(landing: Path):
     return pandas_rules.compute(landing)
 
 
-CONTENDERS = {"floor": _floor, "pandas": _pandas}
+CONTENDERS = {"floor": _floor, "floor_all": _floor_all, "pandas": _pandas}
 
 
 def main(argv: list[str] | None = None) -> int:

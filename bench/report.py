@@ -64,9 +64,10 @@ def _lines(n: int) -> str:
 
 def main_table(results: dict) -> list[str]:
     out = [
-        "| order lines | customers | pipeline s | floor s | pandas s | pipeline / floor | marginal / floor "
-        "| pandas / pipeline | incremental s | peak MiB pipeline / floor / pandas | tiers agree |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| order lines | customers | pipeline s | floor s | floor_all s | pandas s | pipeline / floor "
+        "| pipeline / floor_all | marginal / floor | pandas / pipeline | incremental s "
+        "| peak MiB pipeline / floor / floor_all / pandas | tiers agree |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in results["scales"]:
         inc = _spread(s, "incremental") if s.get("incremental_s") is not None else "not measured"
@@ -81,10 +82,11 @@ def main_table(results: dict) -> list[str]:
         out.append(
             f"| {_lines(s['order_lines'])} ({s.get('format', 'csv')}, {_n(s.get('landing_mib'), 0)} MiB) "
             f"| {_n(s.get('customers'))} | {_spread(s, 'pipeline')} | {_spread(s, 'floor', 2)} "
-            f"| {_spread(s, 'pandas')} | {_n(s.get('pipeline_over_floor'))} | {_n(s.get('marginal_over_floor'))} "
+            f"| {_spread(s, 'floor_all')} | {_spread(s, 'pandas')} | {_n(s.get('pipeline_over_floor'))} "
+            f"| {_n(s.get('pipeline_over_floor_all'))} | {_n(s.get('marginal_over_floor'))} "
             f"| {_n(s.get('pandas_over_pipeline'), 2)} | {inc} "
             f"| {_n(s.get('pipeline_peak_rss_mib'), 0)}{spill} / {_n(s.get('floor_peak_rss_mib'), 0)} / "
-            f"{_n(s.get('pandas_peak_rss_mib'), 0)} | {agree} |"
+            f"{_n(s.get('floor_all_peak_rss_mib'), 0)} / {_n(s.get('pandas_peak_rss_mib'), 0)} | {agree} |"
         )
     return out
 
@@ -151,7 +153,7 @@ def tiny_table(results: dict) -> list[str]:
         "| contender | wall s | peak MiB |",
         "|---|---|---|",
     ]
-    for name in ("pipeline", "floor", "pandas"):
+    for name in ("pipeline", "floor", "floor_all", "pandas"):
         out.append(f"| {name} | {_spread(tiny, name, 2)} | {_n(tiny.get(f'{name}_peak_rss_mib'), 0)} |")
     probes = tiny.get("startup_probes") or {}
     if probes:

@@ -1,4 +1,4 @@
-"""`make bench`: the whole pipeline against the floor (one DuckDB script) and pandas.
+"""`make bench`: the whole pipeline against the floors (one DuckDB script each) and pandas.
 
     python -m bench.run [--scales 100000,1000000,10000000] [--repeats 3] [--no-incremental]
 
@@ -14,10 +14,10 @@ For each scale (order lines of the demo generator, about one customer per 40 lin
 
 1. the landing data is generated once under BENCH_WORK/data/ and kept;
 2. check (also the warm-up, not timed into the figures): the pipeline (from an empty
-   warehouse), the floor and pandas each run once, and the pareto_tier of every customer
-   in the pipeline's marts.customer_value is compared with both baselines (with
+   warehouse), the baselines each run once, and the pareto_tier of every customer
+   in the pipeline's marts.customer_value is compared with every baseline (with
    --no-warmup the check is made on the outputs of the first timed round instead);
-3. timed: REPEATS rounds of pipeline, floor, pandas (interleaved, so that a busy moment
+3. timed: REPEATS rounds of pipeline, floor, floor_all, pandas (interleaved, so that a busy moment
    of the machine does not fall on one contender only), each in its own process, wall
    time and peak RSS of the process tree measured from outside (bench.measure); the
    pipeline starts from an empty warehouse and publish folder every time (landing kept)
@@ -58,6 +58,9 @@ from bench.data import DataSet, ExtraDay, ensure_dataset, land_extra_day, remove
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_SCALES = (100_000, 1_000_000, 10_000_000)
+# Beside the pipeline: the floor (customer_value core and pareto_summary), the whole
+# floor (every mart SQL computes) and pandas (the rules of bench/baselines/pandas_rules).
+BASELINES = ("floor", "floor_all", "pandas")
 PACKAGES = (
     "duckdb", "pandas", "pyarrow", "numpy", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb",
     "great-expectations",
@@ -161,7 +164,7 @@ def machine_name() -> str:
 
 
 class Bench:
-    def __init__(self, work: Path, fmt: str, seed: int, baselines: tuple[str, ...] = ("floor", "pandas")):
+    def __init__(self, work: Path, fmt: str, seed: int, baselines: tuple[str, ...] = BASELINES):
         self.work = work
         self.fmt = fmt
         self.seed = seed
@@ -480,9 +483,10 @@ def measure_scale(bench: Bench, lines: int, repeats: int, incremental: bool, war
         "warmup_run": warmup,
         "measured_at": datetime.now().isoformat(timespec="seconds"),
     }
-    for name in ("pipeline", "floor", "pandas"):
+    for name in ("pipeline", *BASELINES):
         scale.update(summarise(name, runs.get(name, [])))
     scale["pipeline_over_floor"] = ratio(scale["pipeline_s"], scale["floor_s"])
+    scale["pipeline_over_floor_all"] = ratio(scale["pipeline_s"], scale["floor_all_s"])
     scale["pandas_over_pipeline"] = ratio(scale["pandas_s"], scale["pipeline_s"])
     scale["stages_s"] = stage_medians(runs["pipeline"])
     scale["pipeline_peak_spill_mib"] = spread([r.get("peak_dir_mib") for r in runs["pipeline"]])["max"]
@@ -525,7 +529,7 @@ def measure_tiny(bench: Bench, lines: int, repeats: int) -> dict:
     agreement = bench.check(ds)
     runs, _ = timed_rounds(bench, ds, repeats)
     tiny = {"order_lines": lines, "customers": agreement["customers_per_side"]["pipeline"], "repeats": repeats}
-    for name in ("pipeline", "floor", "pandas"):
+    for name in ("pipeline", *BASELINES):
         tiny.update(summarise(name, runs.get(name, [])))
     tiny["stages_s"] = stage_medians(runs["pipeline"])
     tiny["code_fingerprints"] = sorted({r["code"] for r in runs["pipeline"]})
@@ -583,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-incremental", action="store_true", help="skip the incremental run")
     parser.add_argument(
         "--baselines",
-        default=os.environ.get("BENCH_BASELINES", "floor,pandas"),
+        default=os.environ.get("BENCH_BASELINES", ",".join(BASELINES)),
         help="baselines to run beside the pipeline (comma-separated; empty: the pipeline alone, e.g. at 100M)",
     )
     parser.add_argument(
@@ -602,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
     results = load_results(path)
     results.update(
         {
-            "benchmark": "core customers: pipeline vs floor (DuckDB script) vs pandas",
+            "benchmark": "core customers: pipeline vs floor and floor_all (DuckDB scripts) vs pandas",
             "updated_at": datetime.now().isoformat(timespec="seconds"),
             "machine": machine_info(),
             "versions": versions(),
@@ -612,6 +616,8 @@ def main(argv: list[str] | None = None) -> int:
                 "figures": "median of the timed repeats, with min and max; one untimed check run first",
                 "pipeline": "python -m pipelines.run from an empty warehouse and publish folder",
                 "floor": "python -m bench.contenders floor (bench/baselines/floor.sql, one DuckDB connection)",
+                "floor_all": "python -m bench.contenders floor_all (bench/baselines/floor_all.sql: every mart "
+                "SQL computes, one DuckDB connection)",
                 "pandas": "python -m bench.contenders pandas (bench/baselines/pandas_rules.py)",
                 "duckdb_memory_limit": os.environ.get("CCP_DUCKDB_MEMORY_LIMIT")
                 or "1GB (pipeline default; the floor keeps DuckDB's own)",
@@ -620,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
     baselines = tuple(b for b in (x.strip() for x in args.baselines.split(",")) if b)
-    unknown = set(baselines) - {"floor", "pandas"}
+    unknown = set(baselines) - set(BASELINES)
     if unknown:
         parser.error(f"unknown baselines {sorted(unknown)}")
     bench = Bench(args.work.resolve(), args.format, args.seed, baselines)
@@ -644,7 +650,8 @@ def main(argv: list[str] | None = None) -> int:
             ] + [scale]
             save(results, path)
             log(
-                f"  {lines:,}: pipeline {scale['pipeline_s']} s, floor {scale['floor_s']} s, pandas {scale['pandas_s']} s, "
+                f"  {lines:,}: pipeline {scale['pipeline_s']} s, floor {scale['floor_s']} s, "
+                f"floor_all {scale['floor_all_s']} s, pandas {scale['pandas_s']} s, "
                 f"incremental {scale['incremental_s']}"
             )
     except BenchError as exc:

@@ -35,11 +35,12 @@ def _header(path: Path) -> tuple[str, ...]:
         return tuple(next(csv.reader([fh.readline()]), []))
 
 
-def source(landing_dir: Path, name: str) -> str:
+def source(landing_dir: Path, name: str, wanted: dict[str, str] | None = None) -> str:
     """A relation of the table's batches: the columns the rules need, typed, plus _batch,
-    the batch's position in file-name order (an integer sorts faster than a path)."""
+    the batch's position in file-name order (an integer sorts faster than a path).
+    `wanted` maps other columns to their DuckDB types (floor_all reads more of them)."""
     src, _key, kinds = TABLES[name]
-    wanted = {c: _TYPES[k] for c, k in kinds.items()}
+    wanted = wanted or {c: _TYPES[k] for c, k in kinds.items()}
     names = ", ".join(f'"{c}"' for c in wanted)
     parts = []
     for batch, path in enumerate(landed_files(landing_dir, src, name)):
