@@ -18,19 +18,78 @@ def pytest_configure(config: pytest.Config) -> None:
     atexit.register(quiet_interpreter_shutdown)
 
 
+def point_settings_at(mp: pytest.MonkeyPatch, root: Path) -> None:
+    """Landing folder, warehouse, publish folder and spill folder under `root`, every
+    other setting at its default."""
+    mp.setenv("CCP_LANDING_DIR", str(root / "landing"))
+    mp.setenv("CCP_WAREHOUSE", str(root / "warehouse.duckdb"))
+    mp.setenv("CCP_PUBLISH_DIR", str(root / "published"))
+    mp.setenv("CCP_DUCKDB_TEMP_DIR", str(root / "duckdb_tmp"))
+    mp.setenv("CCP_DUCKDB_MEMORY_LIMIT", "1GB")
+    for name in ("CCP_AS_OF_DATE", "CCP_DBT_VARS", "CCP_EXPECTATIONS_DIR", "DAGSTER_HOME"):
+        mp.delenv(name, raising=False)
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private landing folder, warehouse and publish folder for one test."""
-    monkeypatch.setenv("CCP_LANDING_DIR", str(tmp_path / "landing"))
-    monkeypatch.setenv("CCP_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("CCP_PUBLISH_DIR", str(tmp_path / "published"))
-    monkeypatch.setenv("CCP_DUCKDB_TEMP_DIR", str(tmp_path / "duckdb_tmp"))
-    monkeypatch.setenv("CCP_DUCKDB_MEMORY_LIMIT", "1GB")
-    monkeypatch.delenv("CCP_AS_OF_DATE", raising=False)
-    monkeypatch.delenv("CCP_DBT_VARS", raising=False)
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    point_settings_at(monkeypatch, tmp_path)
     (tmp_path / "landing").mkdir()
     return tmp_path
+
+
+# A refresh costs most of a minute whatever the data size, so the tests that only read a
+# finished workspace share one. They must not change it: copy it first
+# (shutil.copytree(..., symlinks=True)).
+
+
+def mart_checksums(warehouse: Path) -> dict[str, tuple]:
+    """Row count and an order-free hash of every table in the warehouse's marts schema."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1"
+        ).fetchall()]  # fmt: skip
+        return {
+            t: con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM marts.{t} AS t").fetchone() for t in tables
+        }
+
+
+@pytest.fixture(scope="session")
+def refreshed(tmp_path_factory: pytest.TempPathFactory):
+    """Two refreshes of the same 4,000 generated order lines (seed 3) in one workspace:
+    (settings, first result, second result, mart checksums after the first)."""
+    from pipelines.core.settings import Settings
+    from pipelines.demo import generate
+    from pipelines.run import run_refresh
+
+    root = tmp_path_factory.mktemp("refreshed")
+    with pytest.MonkeyPatch.context() as mp:
+        point_settings_at(mp, root)
+        generate(root / "landing", order_lines=4000, seed=3)
+        settings = Settings.from_env()
+        first = run_refresh(settings)
+        checksums = mart_checksums(settings.warehouse)
+        second = run_refresh(settings)
+    return settings, first, second, checksums
+
+
+@pytest.fixture(scope="session")
+def small_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace (landing, warehouse, published) after one successful refresh of 3,000
+    generated order lines (seed 21)."""
+    from pipelines.core.settings import Settings
+    from pipelines.demo import generate
+    from pipelines.run import failure_messages, run_refresh
+
+    root = tmp_path_factory.mktemp("small_release")
+    with pytest.MonkeyPatch.context() as mp:
+        point_settings_at(mp, root)
+        generate(root / "landing", order_lines=3000, seed=21)
+        result = run_refresh(Settings.from_env())
+    assert result.success, failure_messages(result)
+    return root
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False) -> Path:

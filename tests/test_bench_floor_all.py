@@ -11,11 +11,7 @@ import duckdb
 import pytest
 
 from bench.baselines import floor_all
-from pipelines.core.settings import Settings
-from pipelines.demo import generate
-from pipelines.run import failure_messages, run_refresh
 
-ORDER_LINES = 3000
 # customer_value columns of the customer-base models (SPEC section 8): a Python fit,
 # not computed by floor_all.
 MODEL_COLUMNS = {
@@ -28,21 +24,9 @@ MODEL_COLUMNS = {
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> tuple[Path, Path]:
-    """Landing folder and published marts file of one pipeline run."""
-    root = tmp_path_factory.mktemp("floor_all")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CCP_LANDING_DIR", str(root / "landing"))
-        mp.setenv("CCP_WAREHOUSE", str(root / "warehouse.duckdb"))
-        mp.setenv("CCP_PUBLISH_DIR", str(root / "published"))
-        mp.setenv("CCP_DUCKDB_TEMP_DIR", str(root / "duckdb_tmp"))
-        mp.setenv("CCP_DUCKDB_MEMORY_LIMIT", "1GB")
-        for name in ("CCP_AS_OF_DATE", "CCP_DBT_VARS", "CCP_EXPECTATIONS_DIR", "DAGSTER_HOME"):
-            mp.delenv(name, raising=False)
-        generate(root / "landing", order_lines=ORDER_LINES, seed=21)
-        result = run_refresh(Settings.from_env())
-    assert result.success, failure_messages(result)
-    return root / "landing", root / "published" / "marts.duckdb"
+def published(small_release: Path) -> tuple[Path, Path]:
+    """Landing folder and published marts file of one pipeline run (tests/conftest.py)."""
+    return small_release / "landing", small_release / "published" / "marts.duckdb"
 
 
 @pytest.fixture(scope="module")

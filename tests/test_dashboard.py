@@ -30,9 +30,8 @@ from pipelines.dashboard import i18n, published
 from pipelines.dashboard.__main__ import command
 from pipelines.dashboard.__main__ import main as serve
 from pipelines.dashboard.views import PAGES
-from pipelines.demo import generate
 from pipelines.publish import release
-from pipelines.run import failure_messages, run_refresh
+from pipelines.run import failure_messages
 from tests.chromium import Chromium, find_chromium
 
 APP = PROJECT_ROOT / "pipelines" / "dashboard" / "app.py"
@@ -62,25 +61,12 @@ CHARTS = {
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
-@pytest.fixture(scope="module")
-def published_dir(tmp_path_factory) -> Path:
-    """One refresh of a small generated data set, published; shared by the tests below."""
-    root = tmp_path_factory.mktemp("dashboard")
-    env = {
-        "CCP_LANDING_DIR": str(root / "landing"),
-        "CCP_WAREHOUSE": str(root / "warehouse.duckdb"),
-        "CCP_PUBLISH_DIR": str(root / "published"),
-        "CCP_DUCKDB_TEMP_DIR": str(root / "tmp"),
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        for key in ("CCP_AS_OF_DATE", "CCP_DBT_VARS", "DAGSTER_HOME"):
-            mp.delenv(key, raising=False)
-        generate(root / "landing", order_lines=4000, seed=3)
-        result = run_refresh(Settings.from_env())
-    assert result.success, failure_messages(result)
-    return root / "published"
+@pytest.fixture
+def published_dir(refreshed) -> Path:
+    """The published set of the shared refresh (tests/conftest.py); copy it to change it."""
+    settings, first, *_ = refreshed
+    assert first.success, failure_messages(first)
+    return settings.publish_dir
 
 
 def marts(publish_dir: Path, sql: str, params: list | None = None) -> pd.DataFrame:

@@ -22,8 +22,7 @@ from pipelines.core.settings import Settings
 from pipelines.demo import generate
 from pipelines.publish.release import current_release
 from pipelines.run import failure_messages, run_refresh
-
-ORDER_LINES = 3000
+from tests.conftest import point_settings_at
 
 
 def published_bytes(publish_dir: Path) -> dict[str, bytes]:
@@ -42,32 +41,11 @@ def assert_release_readable(publish_dir: Path) -> dict:
     return manifest
 
 
-@pytest.fixture(scope="module")
-def first_release(tmp_path_factory) -> Path:
-    """A workspace whose first run published, built once and copied for each test."""
-    root = tmp_path_factory.mktemp("published")
-    with pytest.MonkeyPatch.context() as mp:
-        _point_settings_at(mp, root)
-        generate(root / "landing", order_lines=ORDER_LINES, seed=21)
-        result = run_refresh(Settings.from_env())
-    assert result.success, failure_messages(result)
-    return root
-
-
-def _point_settings_at(mp: pytest.MonkeyPatch, root: Path) -> None:
-    mp.setenv("CCP_LANDING_DIR", str(root / "landing"))
-    mp.setenv("CCP_WAREHOUSE", str(root / "warehouse.duckdb"))
-    mp.setenv("CCP_PUBLISH_DIR", str(root / "published"))
-    mp.setenv("CCP_DUCKDB_TEMP_DIR", str(root / "duckdb_tmp"))
-    for name in ("CCP_AS_OF_DATE", "CCP_DBT_VARS", "CCP_EXPECTATIONS_DIR", "DAGSTER_HOME"):
-        mp.delenv(name, raising=False)
-
-
 @pytest.fixture
-def published(first_release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def published(small_release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     root = tmp_path / "workspace"
-    shutil.copytree(first_release, root, symlinks=True)
-    _point_settings_at(monkeypatch, root)
+    shutil.copytree(small_release, root, symlinks=True)
+    point_settings_at(monkeypatch, root)
     return Settings.from_env()
 
 

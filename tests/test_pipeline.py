@@ -11,11 +11,11 @@ import sys
 import dagster as dg
 import duckdb
 import pandas as pd
-import pytest
 
 from pipelines.core.settings import Settings
 from pipelines.demo import generate
 from pipelines.run import failure_messages, run_refresh
+from tests.conftest import mart_checksums
 
 MARTS = {
     "customer_value",
@@ -70,38 +70,6 @@ def test_the_dbt_resource_skips_only_probes_dagster_dbt_still_has():
     assert f"installed: {resource._cli_version}" in reported
 
 
-@pytest.fixture(scope="module")
-def refreshed(tmp_path_factory):
-    """One full refresh on a small generated data set, shared by the tests below."""
-    root = tmp_path_factory.mktemp("pipeline")
-    env = {
-        "CCP_LANDING_DIR": str(root / "landing"),
-        "CCP_WAREHOUSE": str(root / "warehouse.duckdb"),
-        "CCP_PUBLISH_DIR": str(root / "published"),
-        "CCP_DUCKDB_TEMP_DIR": str(root / "tmp"),
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        mp.delenv("CCP_AS_OF_DATE", raising=False)
-        mp.delenv("CCP_DBT_VARS", raising=False)
-        mp.delenv("DAGSTER_HOME", raising=False)
-        generate(root / "landing", order_lines=4000, seed=3)
-        settings = Settings.from_env()
-        first = run_refresh(settings)
-        checksums = _checksums(settings)
-        second = run_refresh(settings)
-        yield settings, first, second, checksums
-
-
-def _checksums(settings: Settings) -> dict[str, tuple]:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        return {
-            mart: con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM marts.{mart} AS t").fetchone()
-            for mart in MARTS
-        }
-
-
 def test_a_refresh_builds_every_mart_from_landed_files(refreshed):
     settings, first, _, _ = refreshed
     assert first.success, failure_messages(first)
@@ -122,7 +90,7 @@ def test_a_second_run_on_the_same_files_loads_nothing_again_and_gives_the_same_m
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         files, distinct = con.execute("SELECT count(*), count(DISTINCT sha256) FROM raw.ingest_ledger").fetchone()
     assert files == distinct
-    assert _checksums(settings) == checksums
+    assert mart_checksums(settings.warehouse) == checksums
 
 
 def test_a_file_missing_a_column_fails_the_run_naming_file_and_column(workdir):
