@@ -15,7 +15,7 @@ from pipelines.core.settings import Settings
 from pipelines.ingest.loader import ensure_raw_schema
 from pipelines.predict.estimate import Settings as FitSettings
 from pipelines.predict.estimate import estimate
-from pipelines.transform.project import dbt_executable
+from pipelines.transform.project import dbt_executable, prune_invocation_folders
 
 
 def dbt(*args: str, settings: Settings) -> subprocess.CompletedProcess:
@@ -68,3 +68,26 @@ def test_dbt_builds_on_empty_input_and_every_unit_test_passes(workdir):
     assert "ERROR=0" in result.stdout and "FAIL=" not in result.stdout.split("Done.")[-1]
     unit_tests = [line for line in result.stdout.splitlines() if "unit_test" in line or "::" in line]
     assert sum(" PASS " in line for line in unit_tests) >= 15, "\n".join(unit_tests)
+
+
+def test_earlier_dbt_target_folders_beyond_the_last_few_are_removed(tmp_path):
+    target = tmp_path / "target"
+    (target / "compiled").mkdir(parents=True)
+    (target / "manifest.json").write_text("{}")
+    folders = []
+    for i in range(6):
+        folder = target / f"dbt_staging-{i:07x}-abc{i:04x}"
+        (folder / "run").mkdir(parents=True)
+        os.utime(folder, (1_000_000 + i, 1_000_000 + i))
+        folders.append(folder)
+    other_step = target / "dbt_marts-0000001-0000001"
+    other_step.mkdir()
+    current = folders[2]  # the current invocation stays, whatever its age
+
+    removed = prune_invocation_folders(current, keep=3)
+
+    assert sorted(removed) == sorted([folders[0], folders[1], folders[3]])
+    left = sorted(p.name for p in target.iterdir())
+    assert left == sorted(
+        ["compiled", "manifest.json", other_step.name, folders[2].name, folders[4].name, folders[5].name]
+    )

@@ -24,7 +24,7 @@ from pipelines.core.catalog import column_schemas
 from pipelines.core.outcomes import DBT_TESTS_CHECK
 from pipelines.core.resources import RunParameters
 from pipelines.core.warehouse import WarehouseResource
-from pipelines.transform.project import ProjectDbtCli
+from pipelines.transform.project import ProjectDbtCli, prune_invocation_folders
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -207,6 +207,7 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
                 yield event
         for asset_key, outcome in sorted(outcomes.items(), key=lambda item: item[0].to_user_string()):
             yield outcome.result(asset_key)
+        prune_invocation_folders(invocation.target_path)
         if failure is not None:
             raise failure
 
