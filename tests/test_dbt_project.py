@@ -15,6 +15,7 @@ from pipelines.core.settings import Settings
 from pipelines.ingest.loader import ensure_raw_schema
 from pipelines.predict.estimate import Settings as FitSettings
 from pipelines.predict.estimate import estimate
+from pipelines.transform.docs import page_key, publish_page
 from pipelines.transform.project import dbt_executable, prune_invocation_folders
 
 
@@ -91,3 +92,75 @@ def test_earlier_dbt_target_folders_beyond_the_last_few_are_removed(tmp_path):
     assert left == sorted(
         ["compiled", "manifest.json", other_step.name, folders[2].name, folders[4].name, folders[5].name]
     )
+
+
+def _docs_manifest(path, description="Customer key.", parsed_at=1.0, invocation="a"):
+    path.write_text(
+        json.dumps(
+            {
+                "metadata": {"invocation_id": invocation, "generated_at": str(parsed_at)},
+                "nodes": {
+                    "model.p.customers": {
+                        "description": "One row per customer.",
+                        "created_at": parsed_at,
+                        "columns": {
+                            "customer_id": {"name": "customer_id", "description": description},
+                            "created_at": {"name": "created_at", "description": "When the customer signed up."},
+                        },
+                    }
+                },
+            }
+        )
+    )
+    return path
+
+
+def test_the_docs_page_key_ignores_the_parse_and_follows_descriptions_and_the_schema(tmp_path):
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts; CREATE TABLE marts.customers (customer_id VARCHAR, created_at DATE)")
+    key = page_key(_docs_manifest(tmp_path / "m.json"), con)
+
+    # A new parse or invocation of the same project: same page.
+    assert page_key(_docs_manifest(tmp_path / "m.json", parsed_at=2.0, invocation="b"), con) == key
+    # A changed description, in the manifest or as a comment in the warehouse: a new page.
+    assert page_key(_docs_manifest(tmp_path / "m.json", description="The customer."), con) != key
+    manifest = json.loads((tmp_path / "m.json").read_text())
+    manifest["nodes"]["model.p.customers"]["columns"]["created_at"]["description"] = "Sign-up date."
+    (tmp_path / "m.json").write_text(json.dumps(manifest))
+    assert page_key(tmp_path / "m.json", con) != key
+    _docs_manifest(tmp_path / "m.json")
+    con.execute("COMMENT ON COLUMN marts.customers.customer_id IS 'Customer key.'")
+    commented = page_key(tmp_path / "m.json", con)
+    assert commented != key
+    # A changed column type or a new table: a new page.
+    con.execute("ALTER TABLE marts.customers ALTER created_at TYPE TIMESTAMP")
+    assert page_key(tmp_path / "m.json", con) not in (key, commented)
+    con.execute("CREATE TABLE marts.more (x INTEGER)")
+    assert len({key, commented, page_key(tmp_path / "m.json", con)}) == 3
+
+
+def test_the_docs_page_is_generated_only_when_its_key_changes(tmp_path):
+    generated: list[str] = []
+
+    def generate(text):
+        def write():
+            out = tmp_path / f"build{len(generated)}.html"
+            out.write_text(text)
+            generated.append(text)
+            return out
+
+        return write
+
+    cache, page = tmp_path / "target" / "docs_page", tmp_path / "published" / "models" / "index.html"
+    cache.mkdir(parents=True)
+    assert publish_page("k1", cache, page, generate("first")) is False
+    assert page.read_text() == "first"
+    # A fresh publish folder, same project and warehouse: the kept page, no dbt.
+    page.unlink()
+    assert publish_page("k1", cache, page, generate("again")) is True
+    assert page.read_text() == "first" and generated == ["first"]
+    # A changed description (another key): generated anew, and kept for the next run.
+    assert publish_page("k2", cache, page, generate("second")) is False
+    assert page.read_text() == "second" and generated == ["first", "second"]
+    assert publish_page("k2", cache, page, generate("third")) is True
+    assert page.read_text() == "second"
