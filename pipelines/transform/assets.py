@@ -11,8 +11,9 @@ test keeps the run's event log (and every run's fixed cost) small, and a failing
 still shows as a failed check on its asset."""
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -25,6 +26,10 @@ from pipelines.core.outcomes import DBT_TESTS_CHECK
 from pipelines.core.resources import RunParameters
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.transform.project import ProjectDbtCli, prune_invocation_folders
+
+# The generic test (macros/test_not_null_columns.sql) that checks a model's not-null
+# columns in one scan.
+NOT_NULL_COLUMNS = "not_null_columns"
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -97,16 +102,24 @@ class _TestOutcomes:
         )
 
 
+NullRows = Callable[[str], dict[str, int] | None]
+
+
 def _test_outcomes(
     events: Iterable[Any],
     manifest: Mapping[str, Any],
     translator: DagsterDbtTranslator,
     project: DbtProject,
     checked: set[dg.AssetCheckKey],
+    null_rows: NullRows = lambda unique_id: None,
 ) -> tuple[list[Any], dict[dg.AssetKey, _TestOutcomes]]:
     """Splits a dbt step's raw events into the model events and each checked model's
     test outcomes. A test counts on the model it is attached to, or, when that model was
-    built in an earlier step (a relationship to a later model), on a parent built here."""
+    built in an earlier step (a relationship to a later model), on a parent built here.
+
+    A `not_null_columns` test (all of a model's not-null columns in one scan) reports
+    each column as the `not_null_<model>_<column>` test it stands for; when it fails,
+    `null_rows(test id)` gives the columns with nulls and how many rows."""
     others: list[Any] = []
     outcomes: dict[dg.AssetKey, _TestOutcomes] = {}
     for event in events:
@@ -127,10 +140,46 @@ def _test_outcomes(
             continue
         data = event.raw_event["data"]
         status = data["node_info"].get("node_status") or str(data.get("status", "")).lower()
-        outcomes.setdefault(owner, _TestOutcomes()).add(
-            node["name"], status, data.get("num_failures"), event.raw_event["info"].get("msg")
-        )
+        outcome = outcomes.setdefault(owner, _TestOutcomes())
+        message = event.raw_event["info"].get("msg")
+        metadata = node.get("test_metadata") or {}
+        if metadata.get("name") != NOT_NULL_COLUMNS:
+            outcome.add(node["name"], status, data.get("num_failures"), message)
+            continue
+        columns = list(metadata["kwargs"]["columns"])
+        model = manifest["nodes"][node["attached_node"]]["name"]
+        nulls = {} if status == "pass" else null_rows(unique_id)
+        if nulls is None or (status != "pass" and not nulls.keys() & set(columns)):
+            # The columns could not be read: the test is reported as dbt reported it.
+            outcome.add(node["name"], status, data.get("num_failures"), message)
+            continue
+        for column in columns:
+            if column in nulls:
+                outcome.add(
+                    f"not_null_{model}_{column}",
+                    status,
+                    nulls[column],
+                    f"{nulls[column]} null rows in {model}.{column} ({node['name']})",
+                )
+            else:
+                outcome.add(f"not_null_{model}_{column}", "pass", None, None)
     return others, outcomes
+
+
+def _null_rows_reader(warehouse: WarehouseResource, target_path: Path) -> NullRows:
+    """Runs a failed `not_null_columns` test's compiled query again (after dbt exited)
+    for the columns it found nulls in: its rows are (column name, null rows)."""
+
+    def read(unique_id: str) -> dict[str, int] | None:
+        try:
+            results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
+            (compiled,) = [r["compiled_code"] for r in results if r["unique_id"] == unique_id]
+            with warehouse.connect(read_only=True, purpose="catalog") as con:
+                return {str(column): int(rows) for column, rows in con.execute(compiled).fetchall()}
+        except (OSError, KeyError, ValueError, duckdb.Error):
+            return None
+
+    return read
 
 
 # The dbt build steps of a run: step name -> (dbt selection, exclusion).
@@ -190,7 +239,8 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
             failure = exc
         translator = invocation.dagster_dbt_translator
         checked = set(context.selected_asset_check_keys)
-        others, outcomes = _test_outcomes(raw_events, invocation.manifest, translator, project, checked)
+        null_rows = _null_rows_reader(warehouse, Path(invocation.target_path))
+        others, outcomes = _test_outcomes(raw_events, invocation.manifest, translator, project, checked, null_rows)
         schemas = _column_schemas(warehouse)
         for raw_event in others:
             for event in raw_event.to_default_asset_events(
