@@ -27,9 +27,13 @@ from pipelines.core.resources import RunParameters
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.transform.project import ProjectDbtCli, prune_invocation_folders
 
-# The generic test (macros/test_not_null_columns.sql) that checks a model's not-null
-# columns in one scan.
-NOT_NULL_COLUMNS = "not_null_columns"
+# Generic tests that check several columns of a model in one scan (macros/test_*.sql),
+# each column reported as the one-column test it stands for: name -> (that test's
+# name, the columns it checks, what a failing row is).
+GROUPED_TESTS: dict[str, tuple[str, Callable[[Mapping[str, Any]], list[str]], str]] = {
+    "not_null_columns": ("not_null", lambda kwargs: list(kwargs["columns"]), "with a null"),
+    "within_ranges": ("within_range", lambda kwargs: [r["column"] for r in kwargs["ranges"]], "out of range"),
+}
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -102,7 +106,7 @@ class _TestOutcomes:
         )
 
 
-NullRows = Callable[[str], dict[str, int] | None]
+FailingRows = Callable[[str], dict[str, int] | None]
 
 
 def _test_outcomes(
@@ -111,15 +115,16 @@ def _test_outcomes(
     translator: DagsterDbtTranslator,
     project: DbtProject,
     checked: set[dg.AssetCheckKey],
-    null_rows: NullRows = lambda unique_id: None,
+    failing_rows: FailingRows = lambda unique_id: None,
 ) -> tuple[list[Any], dict[dg.AssetKey, _TestOutcomes]]:
     """Splits a dbt step's raw events into the model events and each checked model's
     test outcomes. A test counts on the model it is attached to, or, when that model was
     built in an earlier step (a relationship to a later model), on a parent built here.
 
-    A `not_null_columns` test (all of a model's not-null columns in one scan) reports
-    each column as the `not_null_<model>_<column>` test it stands for; when it fails,
-    `null_rows(test id)` gives the columns with nulls and how many rows."""
+    A grouped test (`not_null_columns`: all of a model's not-null columns in one scan;
+    `within_ranges`) reports each column as the test it stands for, e.g.
+    `not_null_<model>_<column>`; when it fails, `failing_rows(test id)` gives the
+    columns that failed and how many rows."""
     others: list[Any] = []
     outcomes: dict[dg.AssetKey, _TestOutcomes] = {}
     for event in events:
@@ -143,32 +148,29 @@ def _test_outcomes(
         outcome = outcomes.setdefault(owner, _TestOutcomes())
         message = event.raw_event["info"].get("msg")
         metadata = node.get("test_metadata") or {}
-        if metadata.get("name") != NOT_NULL_COLUMNS:
+        if metadata.get("name") not in GROUPED_TESTS:
             outcome.add(node["name"], status, data.get("num_failures"), message)
             continue
-        columns = list(metadata["kwargs"]["columns"])
+        single, columns_of, failing = GROUPED_TESTS[metadata["name"]]
+        columns = columns_of(metadata["kwargs"])
         model = manifest["nodes"][node["attached_node"]]["name"]
-        nulls = {} if status == "pass" else null_rows(unique_id)
-        if nulls is None or (status != "pass" and not nulls.keys() & set(columns)):
+        counts = {} if status == "pass" else failing_rows(unique_id)
+        if counts is None or (status != "pass" and not counts.keys() & set(columns)):
             # The columns could not be read: the test is reported as dbt reported it.
             outcome.add(node["name"], status, data.get("num_failures"), message)
             continue
         for column in columns:
-            if column in nulls:
-                outcome.add(
-                    f"not_null_{model}_{column}",
-                    status,
-                    nulls[column],
-                    f"{nulls[column]} null rows in {model}.{column} ({node['name']})",
-                )
+            name = f"{single}_{model}_{column}"
+            if column in counts:
+                outcome.add(name, status, counts[column], f"{counts[column]} rows {failing} in {model}.{column}")
             else:
-                outcome.add(f"not_null_{model}_{column}", "pass", None, None)
+                outcome.add(name, "pass", None, None)
     return others, outcomes
 
 
-def _null_rows_reader(warehouse: WarehouseResource, target_path: Path) -> NullRows:
-    """Runs a failed `not_null_columns` test's compiled query again (after dbt exited)
-    for the columns it found nulls in: its rows are (column name, null rows)."""
+def _failing_rows_reader(warehouse: WarehouseResource, target_path: Path) -> FailingRows:
+    """Runs a failed grouped test's compiled query again (after dbt exited) for the
+    columns it failed on: its rows are (column name, failing rows)."""
 
     def read(unique_id: str) -> dict[str, int] | None:
         try:
@@ -239,8 +241,8 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
             failure = exc
         translator = invocation.dagster_dbt_translator
         checked = set(context.selected_asset_check_keys)
-        null_rows = _null_rows_reader(warehouse, Path(invocation.target_path))
-        others, outcomes = _test_outcomes(raw_events, invocation.manifest, translator, project, checked, null_rows)
+        failing_rows = _failing_rows_reader(warehouse, Path(invocation.target_path))
+        others, outcomes = _test_outcomes(raw_events, invocation.manifest, translator, project, checked, failing_rows)
         schemas = _column_schemas(warehouse)
         for raw_event in others:
             for event in raw_event.to_default_asset_events(
