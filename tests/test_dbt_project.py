@@ -167,8 +167,9 @@ def test_the_docs_page_is_generated_only_when_its_key_changes(tmp_path):
 
 
 def test_a_grouped_test_reports_each_column_and_names_the_one_that_failed(workdir):
-    """not_null_columns and within_ranges check many columns in one dbt node; the
-    model's check still lists each column as a test and names the failing ones."""
+    """not_null_columns, within_ranges and expressions_are_true check many columns or
+    expressions in one dbt node; the model's check still lists each of them as a test
+    and names the failing ones."""
     import dagster as dg
 
     from pipelines.core.outcomes import DBT_TESTS_CHECK
@@ -182,7 +183,7 @@ def test_a_grouped_test_reports_each_column_and_names_the_one_that_failed(workdi
         for node in manifest["nodes"].values()
         if node["resource_type"] == "test"
         and node.get("attached_node") == "model.core_customers.customer_value"
-        and node["test_metadata"]["name"] in ("not_null_columns", "within_ranges")
+        and node["test_metadata"]["name"] in ("not_null_columns", "within_ranges", "expressions_are_true")
     }
 
     class Event:
@@ -197,34 +198,40 @@ def test_a_grouped_test_reports_each_column_and_names_the_one_that_failed(workdi
                 "info": {"msg": f"{status} {node['name']}"},
             }
 
-    events = [Event(tests["not_null_columns"], "pass", 0), Event(tests["within_ranges"], "fail", 2)]
+    events = [
+        Event(tests["not_null_columns"], "pass", 0),
+        Event(tests["expressions_are_true"], "fail", 1),
+        Event(tests["within_ranges"], "fail", 2),
+    ]
     asked = []
 
     def failing_rows(unique_id):
         asked.append(unique_id)
-        return {"r_score": 3, "p_alive": 1}
+        return {"r_score": 3, "p_alive": 1} if unique_id == tests["within_ranges"]["unique_id"] else {"2": 5}
 
     key = dg.AssetKey(["marts", "customer_value"])
     _, outcomes = _test_outcomes(
         events, manifest, WarehouseTranslator(), project, {dg.AssetCheckKey(key, DBT_TESTS_CHECK)}, failing_rows
     )
 
-    assert asked == [tests["within_ranges"]["unique_id"]]  # only a failed test is read again
+    # Only a failed test is read again.
+    assert asked == [tests["expressions_are_true"]["unique_id"], tests["within_ranges"]["unique_id"]]
     outcome = outcomes[key]
-    assert sorted((f["test"], f["failing_rows"]) for f in outcome.failed) == [
-        ("within_range_customer_value_p_alive", 1),
-        ("within_range_customer_value_r_score", 3),
-    ]
+    expressions = tests["expressions_are_true"]["test_metadata"]["kwargs"]["expressions"]
+    second = f"expression_is_true_customer_value: {' '.join(expressions[1].split())}"
+    assert sorted((f["test"], f["failing_rows"]) for f in outcome.failed) == sorted(
+        [(second, 5), ("within_range_customer_value_p_alive", 1), ("within_range_customer_value_r_score", 3)]
+    )
     assert "not_null_customer_value_customer_id" in outcome.passed
     assert "within_range_customer_value_f_score" in outcome.passed
     columns = len(tests["not_null_columns"]["test_metadata"]["kwargs"]["columns"])
     ranges = len(tests["within_ranges"]["test_metadata"]["kwargs"]["ranges"])
-    assert len(outcome.passed) == columns + ranges - 2
+    assert len(outcome.passed) == columns + ranges + len(expressions) - 3
     result = outcome.result(key)
     assert not result.passed and "within_range_customer_value_r_score fail (3 rows)" in result.description
 
     # When the failing columns cannot be read, the test is reported as dbt reported it.
     _, outcomes = _test_outcomes(
-        events[1:], manifest, WarehouseTranslator(), project, {dg.AssetCheckKey(key, DBT_TESTS_CHECK)}
+        events[2:], manifest, WarehouseTranslator(), project, {dg.AssetCheckKey(key, DBT_TESTS_CHECK)}
     )
     assert [f["test"] for f in outcomes[key].failed] == [tests["within_ranges"]["name"]]

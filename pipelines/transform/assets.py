@@ -27,12 +27,30 @@ from pipelines.core.resources import RunParameters
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.transform.project import ProjectDbtCli, prune_invocation_folders
 
-# Generic tests that check several columns of a model in one scan (macros/test_*.sql),
-# each column reported as the one-column test it stands for: name -> (that test's
-# name, the columns it checks, what a failing row is).
-GROUPED_TESTS: dict[str, tuple[str, Callable[[Mapping[str, Any]], list[str]], str]] = {
-    "not_null_columns": ("not_null", lambda kwargs: list(kwargs["columns"]), "with a null"),
-    "within_ranges": ("within_range", lambda kwargs: [r["column"] for r in kwargs["ranges"]], "out of range"),
+
+# Generic tests that check several columns or expressions of a model in one scan
+# (macros/test_*.sql). Each part is reported as the one-part test it stands for:
+# test name -> (the parts as (what the test's query returns for it, the name it is
+# reported under), what a failing row is).
+def _not_null_parts(model: str, kwargs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(column, f"not_null_{model}_{column}") for column in kwargs["columns"]]
+
+
+def _range_parts(model: str, kwargs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(r["column"], f"within_range_{model}_{r['column']}") for r in kwargs["ranges"]]
+
+
+def _expression_parts(model: str, kwargs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (str(number), f"expression_is_true_{model}: {' '.join(expression.split())}")
+        for number, expression in enumerate(kwargs["expressions"], start=1)
+    ]
+
+
+GROUPED_TESTS: dict[str, tuple[Callable[[str, Mapping[str, Any]], list[tuple[str, str]]], str]] = {
+    "not_null_columns": (_not_null_parts, "with a null"),
+    "within_ranges": (_range_parts, "out of range"),
+    "expressions_are_true": (_expression_parts, "failing the expression"),
 }
 
 
@@ -151,18 +169,16 @@ def _test_outcomes(
         if metadata.get("name") not in GROUPED_TESTS:
             outcome.add(node["name"], status, data.get("num_failures"), message)
             continue
-        single, columns_of, failing = GROUPED_TESTS[metadata["name"]]
-        columns = columns_of(metadata["kwargs"])
-        model = manifest["nodes"][node["attached_node"]]["name"]
+        parts_of, failing = GROUPED_TESTS[metadata["name"]]
+        parts = parts_of(manifest["nodes"][node["attached_node"]]["name"], metadata["kwargs"])
         counts = {} if status == "pass" else failing_rows(unique_id)
-        if counts is None or (status != "pass" and not counts.keys() & set(columns)):
-            # The columns could not be read: the test is reported as dbt reported it.
+        if counts is None or (status != "pass" and not counts.keys() & {key for key, _ in parts}):
+            # The parts could not be read: the test is reported as dbt reported it.
             outcome.add(node["name"], status, data.get("num_failures"), message)
             continue
-        for column in columns:
-            name = f"{single}_{model}_{column}"
-            if column in counts:
-                outcome.add(name, status, counts[column], f"{counts[column]} rows {failing} in {model}.{column}")
+        for key, name in parts:
+            if key in counts:
+                outcome.add(name, status, counts[key], f"{counts[key]} rows {failing}: {name}")
             else:
                 outcome.add(name, "pass", None, None)
     return others, outcomes
