@@ -140,9 +140,10 @@ def _test_outcomes(
     built in an earlier step (a relationship to a later model), on a parent built here.
 
     A grouped test (`not_null_columns`: all of a model's not-null columns in one scan;
-    `within_ranges`) reports each column as the test it stands for, e.g.
-    `not_null_<model>_<column>`; when it fails, `failing_rows(test id)` gives the
-    columns that failed and how many rows."""
+    `within_ranges`, `expressions_are_true`) reports each column or expression as the
+    test it stands for, e.g. `not_null_<model>_<column>`; when it fails,
+    `failing_rows(test id)` gives the columns (or expression numbers) that failed and
+    how many rows."""
     others: list[Any] = []
     outcomes: dict[dg.AssetKey, _TestOutcomes] = {}
     for event in events:
@@ -186,7 +187,7 @@ def _test_outcomes(
 
 def _failing_rows_reader(warehouse: WarehouseResource, target_path: Path) -> FailingRows:
     """Runs a failed grouped test's compiled query again (after dbt exited) for the
-    columns it failed on: its rows are (column name, failing rows)."""
+    parts it failed on: its rows are (column name or expression number, failing rows)."""
 
     def read(unique_id: str) -> dict[str, int] | None:
         try:
