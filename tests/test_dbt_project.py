@@ -15,7 +15,8 @@ from pipelines.core.settings import Settings
 from pipelines.ingest.loader import ensure_raw_schema
 from pipelines.predict.estimate import Settings as FitSettings
 from pipelines.predict.estimate import estimate
-from pipelines.transform.project import dbt_executable
+from pipelines.transform.docs import page_key, publish_page
+from pipelines.transform.project import dbt_executable, prune_invocation_folders
 
 
 def dbt(*args: str, settings: Settings) -> subprocess.CompletedProcess:
@@ -68,3 +69,169 @@ def test_dbt_builds_on_empty_input_and_every_unit_test_passes(workdir):
     assert "ERROR=0" in result.stdout and "FAIL=" not in result.stdout.split("Done.")[-1]
     unit_tests = [line for line in result.stdout.splitlines() if "unit_test" in line or "::" in line]
     assert sum(" PASS " in line for line in unit_tests) >= 15, "\n".join(unit_tests)
+
+
+def test_earlier_dbt_target_folders_beyond_the_last_few_are_removed(tmp_path):
+    target = tmp_path / "target"
+    (target / "compiled").mkdir(parents=True)
+    (target / "manifest.json").write_text("{}")
+    folders = []
+    for i in range(6):
+        folder = target / f"dbt_staging-{i:07x}-abc{i:04x}"
+        (folder / "run").mkdir(parents=True)
+        os.utime(folder, (1_000_000 + i, 1_000_000 + i))
+        folders.append(folder)
+    other_step = target / "dbt_marts-0000001-0000001"
+    other_step.mkdir()
+    current = folders[2]  # the current invocation stays, whatever its age
+
+    removed = prune_invocation_folders(current, keep=3)
+
+    assert sorted(removed) == sorted([folders[0], folders[1], folders[3]])
+    left = sorted(p.name for p in target.iterdir())
+    assert left == sorted(
+        ["compiled", "manifest.json", other_step.name, folders[2].name, folders[4].name, folders[5].name]
+    )
+
+
+def _docs_manifest(path, description="Customer key.", parsed_at=1.0, invocation="a"):
+    path.write_text(
+        json.dumps(
+            {
+                "metadata": {"invocation_id": invocation, "generated_at": str(parsed_at)},
+                "nodes": {
+                    "model.p.customers": {
+                        "description": "One row per customer.",
+                        "created_at": parsed_at,
+                        "columns": {
+                            "customer_id": {"name": "customer_id", "description": description},
+                            "created_at": {"name": "created_at", "description": "When the customer signed up."},
+                        },
+                    }
+                },
+            }
+        )
+    )
+    return path
+
+
+def test_the_docs_page_key_ignores_the_parse_and_follows_descriptions_and_the_schema(tmp_path):
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts; CREATE TABLE marts.customers (customer_id VARCHAR, created_at DATE)")
+    key = page_key(_docs_manifest(tmp_path / "m.json"), con)
+
+    # A new parse or invocation of the same project: same page.
+    assert page_key(_docs_manifest(tmp_path / "m.json", parsed_at=2.0, invocation="b"), con) == key
+    # A changed description, in the manifest or as a comment in the warehouse: a new page.
+    assert page_key(_docs_manifest(tmp_path / "m.json", description="The customer."), con) != key
+    manifest = json.loads((tmp_path / "m.json").read_text())
+    manifest["nodes"]["model.p.customers"]["columns"]["created_at"]["description"] = "Sign-up date."
+    (tmp_path / "m.json").write_text(json.dumps(manifest))
+    assert page_key(tmp_path / "m.json", con) != key
+    _docs_manifest(tmp_path / "m.json")
+    con.execute("COMMENT ON COLUMN marts.customers.customer_id IS 'Customer key.'")
+    commented = page_key(tmp_path / "m.json", con)
+    assert commented != key
+    # A changed column type or a new table: a new page.
+    con.execute("ALTER TABLE marts.customers ALTER created_at TYPE TIMESTAMP")
+    assert page_key(tmp_path / "m.json", con) not in (key, commented)
+    con.execute("CREATE TABLE marts.more (x INTEGER)")
+    assert len({key, commented, page_key(tmp_path / "m.json", con)}) == 3
+
+
+def test_the_docs_page_is_generated_only_when_its_key_changes(tmp_path):
+    generated: list[str] = []
+
+    def generate(text):
+        def write():
+            out = tmp_path / f"build{len(generated)}.html"
+            out.write_text(text)
+            generated.append(text)
+            return out
+
+        return write
+
+    cache, page = tmp_path / "target" / "docs_page", tmp_path / "published" / "models" / "index.html"
+    cache.mkdir(parents=True)
+    assert publish_page("k1", cache, page, generate("first")) is False
+    assert page.read_text() == "first"
+    # A fresh publish folder, same project and warehouse: the kept page, no dbt.
+    page.unlink()
+    assert publish_page("k1", cache, page, generate("again")) is True
+    assert page.read_text() == "first" and generated == ["first"]
+    # A changed description (another key): generated anew, and kept for the next run.
+    assert publish_page("k2", cache, page, generate("second")) is False
+    assert page.read_text() == "second" and generated == ["first", "second"]
+    assert publish_page("k2", cache, page, generate("third")) is True
+    assert page.read_text() == "second"
+
+
+def test_a_grouped_test_reports_each_column_and_names_the_one_that_failed(workdir):
+    """not_null_columns, within_ranges and expressions_are_true check many columns or
+    expressions in one dbt node; the model's check still lists each of them as a test
+    and names the failing ones."""
+    import dagster as dg
+
+    from pipelines.core.outcomes import DBT_TESTS_CHECK
+    from pipelines.transform.assets import WarehouseTranslator, _test_outcomes
+    from pipelines.transform.project import dbt_project
+
+    project = dbt_project(warehouse_resource(Settings.from_env()).dbt_profile_vars())
+    manifest = json.loads(project.manifest_path.read_text())
+    tests = {
+        node["test_metadata"]["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and node.get("attached_node") == "model.core_customers.customer_value"
+        and node["test_metadata"]["name"] in ("not_null_columns", "within_ranges", "expressions_are_true")
+    }
+
+    class Event:
+        is_result_event = True
+
+        def __init__(self, node, status, failures):
+            self.raw_event = {
+                "data": {
+                    "node_info": {"unique_id": node["unique_id"], "node_status": status},
+                    "num_failures": failures,
+                },
+                "info": {"msg": f"{status} {node['name']}"},
+            }
+
+    events = [
+        Event(tests["not_null_columns"], "pass", 0),
+        Event(tests["expressions_are_true"], "fail", 1),
+        Event(tests["within_ranges"], "fail", 2),
+    ]
+    asked = []
+
+    def failing_rows(unique_id):
+        asked.append(unique_id)
+        return {"r_score": 3, "p_alive": 1} if unique_id == tests["within_ranges"]["unique_id"] else {"2": 5}
+
+    key = dg.AssetKey(["marts", "customer_value"])
+    _, outcomes = _test_outcomes(
+        events, manifest, WarehouseTranslator(), project, {dg.AssetCheckKey(key, DBT_TESTS_CHECK)}, failing_rows
+    )
+
+    # Only a failed test is read again.
+    assert asked == [tests["expressions_are_true"]["unique_id"], tests["within_ranges"]["unique_id"]]
+    outcome = outcomes[key]
+    expressions = tests["expressions_are_true"]["test_metadata"]["kwargs"]["expressions"]
+    second = f"expression_is_true_customer_value: {' '.join(expressions[1].split())}"
+    assert sorted((f["test"], f["failing_rows"]) for f in outcome.failed) == sorted(
+        [(second, 5), ("within_range_customer_value_p_alive", 1), ("within_range_customer_value_r_score", 3)]
+    )
+    assert "not_null_customer_value_customer_id" in outcome.passed
+    assert "within_range_customer_value_f_score" in outcome.passed
+    columns = len(tests["not_null_columns"]["test_metadata"]["kwargs"]["columns"])
+    ranges = len(tests["within_ranges"]["test_metadata"]["kwargs"]["ranges"])
+    assert len(outcome.passed) == columns + ranges + len(expressions) - 3
+    result = outcome.result(key)
+    assert not result.passed and "within_range_customer_value_r_score fail (3 rows)" in result.description
+
+    # When the failing columns cannot be read, the test is reported as dbt reported it.
+    _, outcomes = _test_outcomes(
+        events[2:], manifest, WarehouseTranslator(), project, {dg.AssetCheckKey(key, DBT_TESTS_CHECK)}
+    )
+    assert [f["test"] for f in outcomes[key].failed] == [tests["within_ranges"]["name"]]

@@ -130,6 +130,11 @@ def test_a_failing_dbt_test_fails_its_models_check_and_stops_the_run(published):
             "INSERT INTO staging.stg_crm__customers SELECT * FROM staging.stg_crm__customers "
             "ORDER BY customer_id LIMIT 1"
         )
+        # Two nulls in a column whose not-null test shares one scan with the key's.
+        con.execute(
+            "UPDATE staging.stg_crm__customers SET loaded_at = NULL WHERE customer_id IN "
+            "(SELECT customer_id FROM staging.stg_crm__customers ORDER BY customer_id DESC LIMIT 2)"
+        )
 
     result = run_refresh(settings)
 
@@ -140,15 +145,23 @@ def test_a_failing_dbt_test_fails_its_models_check_and_stops_the_run(published):
         ("staging/stg_crm__customers", "dbt_tests")
     ]
     problems = failed[0].metadata["problems"].value
-    assert [(p["test"], p["status"], p["failing_rows"]) for p in problems] == [
-        ("unique_stg_crm__customers_customer_id", "fail", 1)
+    assert sorted((p["test"], p["status"], p["failing_rows"]) for p in problems) == [
+        ("not_null_stg_crm__customers_loaded_at", "fail", 2),
+        ("unique_stg_crm__customers_customer_id", "fail", 1),
     ]
-    assert failed[0].metadata["failed"].value == 1 and failed[0].metadata["tests"].value > 1
+    # Each not-null column counts as a test of its own, the passing key column too.
+    assert failed[0].metadata["failed"].value == 2 and failed[0].metadata["tests"].value > 3
+    assert "not_null_stg_crm__customers_loaded_at fail (2 rows)" in failed[0].description
     # Every other staging model's tests passed, each model as one check.
     passed = {e.asset_key.to_user_string() for e in evaluations if e.passed and e.check_name == "dbt_tests"}
     assert "staging/stg_sales__orders" in passed
     messages = "\n".join(failure_messages(result))
-    assert "staging/stg_crm__customers dbt tests: unique_stg_crm__customers_customer_id fail (1 rows)" in messages
+    assert "staging/stg_crm__customers dbt tests: " in messages
+    for problem in (
+        "not_null_stg_crm__customers_loaded_at fail (2 rows)",
+        "unique_stg_crm__customers_customer_id fail (1 rows)",
+    ):
+        assert problem in messages
     ran = {e.step_key for e in result.all_events if e.is_step_start}
     assert "dbt_staging" in ran
     assert not ran & {"staging_gate", "dbt_intermediate", "dbt_marts", "published__marts"}

@@ -344,3 +344,21 @@ def test_each_dbt_asset_reports_its_columns_with_type_and_description(refreshed)
     assert predictions["p_alive"].type == "DOUBLE" and "BG/NBD" in predictions["p_alive"].description
     built = {"staging", "audit", "intermediate", "marts"}
     assert [key for key, schema in schemas.items() if key[0] in built and schema is None] == []
+
+
+def test_the_second_run_publishes_the_kept_dbt_docs_page_without_running_dbt_docs(refreshed):
+    settings, first, second, _ = refreshed
+    docs = {}
+    for name, result in (("first", first), ("second", second)):
+        (event,) = [
+            e
+            for e in result.all_events
+            if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+            and tuple(e.asset_key.path) == ("published", "dbt_docs")
+        ]
+        docs[name] = event.step_materialization_data.materialization.metadata
+    # Same project, same warehouse schema: the same key, so the page kept by the first run.
+    assert docs["second"]["key"].value == docs["first"]["key"].value
+    assert docs["second"]["reused"].value is True
+    page = (settings.publish_dir / "models" / "index.html").read_text(encoding="utf-8")
+    assert "customer_value" in page and "20/80" in page

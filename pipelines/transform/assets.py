@@ -11,8 +11,9 @@ test keeps the run's event log (and every run's fixed cost) small, and a failing
 still shows as a failed check on its asset."""
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -24,7 +25,33 @@ from pipelines.core.catalog import column_schemas
 from pipelines.core.outcomes import DBT_TESTS_CHECK
 from pipelines.core.resources import RunParameters
 from pipelines.core.warehouse import WarehouseResource
-from pipelines.transform.project import ProjectDbtCli
+from pipelines.transform.project import ProjectDbtCli, prune_invocation_folders
+
+
+# Generic tests that check several columns or expressions of a model in one scan
+# (macros/test_*.sql). Each part is reported as the one-part test it stands for:
+# test name -> (the parts as (what the test's query returns for it, the name it is
+# reported under), what a failing row is).
+def _not_null_parts(model: str, kwargs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(column, f"not_null_{model}_{column}") for column in kwargs["columns"]]
+
+
+def _range_parts(model: str, kwargs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(r["column"], f"within_range_{model}_{r['column']}") for r in kwargs["ranges"]]
+
+
+def _expression_parts(model: str, kwargs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (str(number), f"expression_is_true_{model}: {' '.join(expression.split())}")
+        for number, expression in enumerate(kwargs["expressions"], start=1)
+    ]
+
+
+GROUPED_TESTS: dict[str, tuple[Callable[[str, Mapping[str, Any]], list[tuple[str, str]]], str]] = {
+    "not_null_columns": (_not_null_parts, "with a null"),
+    "within_ranges": (_range_parts, "out of range"),
+    "expressions_are_true": (_expression_parts, "failing the expression"),
+}
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -97,16 +124,26 @@ class _TestOutcomes:
         )
 
 
+FailingRows = Callable[[str], dict[str, int] | None]
+
+
 def _test_outcomes(
     events: Iterable[Any],
     manifest: Mapping[str, Any],
     translator: DagsterDbtTranslator,
     project: DbtProject,
     checked: set[dg.AssetCheckKey],
+    failing_rows: FailingRows = lambda unique_id: None,
 ) -> tuple[list[Any], dict[dg.AssetKey, _TestOutcomes]]:
     """Splits a dbt step's raw events into the model events and each checked model's
     test outcomes. A test counts on the model it is attached to, or, when that model was
-    built in an earlier step (a relationship to a later model), on a parent built here."""
+    built in an earlier step (a relationship to a later model), on a parent built here.
+
+    A grouped test (`not_null_columns`: all of a model's not-null columns in one scan;
+    `within_ranges`, `expressions_are_true`) reports each column or expression as the
+    test it stands for, e.g. `not_null_<model>_<column>`; when it fails,
+    `failing_rows(test id)` gives the columns (or expression numbers) that failed and
+    how many rows."""
     others: list[Any] = []
     outcomes: dict[dg.AssetKey, _TestOutcomes] = {}
     for event in events:
@@ -127,10 +164,41 @@ def _test_outcomes(
             continue
         data = event.raw_event["data"]
         status = data["node_info"].get("node_status") or str(data.get("status", "")).lower()
-        outcomes.setdefault(owner, _TestOutcomes()).add(
-            node["name"], status, data.get("num_failures"), event.raw_event["info"].get("msg")
-        )
+        outcome = outcomes.setdefault(owner, _TestOutcomes())
+        message = event.raw_event["info"].get("msg")
+        metadata = node.get("test_metadata") or {}
+        if metadata.get("name") not in GROUPED_TESTS:
+            outcome.add(node["name"], status, data.get("num_failures"), message)
+            continue
+        parts_of, failing = GROUPED_TESTS[metadata["name"]]
+        parts = parts_of(manifest["nodes"][node["attached_node"]]["name"], metadata["kwargs"])
+        counts = {} if status == "pass" else failing_rows(unique_id)
+        if counts is None or (status != "pass" and not counts.keys() & {key for key, _ in parts}):
+            # The parts could not be read: the test is reported as dbt reported it.
+            outcome.add(node["name"], status, data.get("num_failures"), message)
+            continue
+        for key, name in parts:
+            if key in counts:
+                outcome.add(name, status, counts[key], f"{counts[key]} rows {failing}: {name}")
+            else:
+                outcome.add(name, "pass", None, None)
     return others, outcomes
+
+
+def _failing_rows_reader(warehouse: WarehouseResource, target_path: Path) -> FailingRows:
+    """Runs a failed grouped test's compiled query again (after dbt exited) for the
+    parts it failed on: its rows are (column name or expression number, failing rows)."""
+
+    def read(unique_id: str) -> dict[str, int] | None:
+        try:
+            results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
+            (compiled,) = [r["compiled_code"] for r in results if r["unique_id"] == unique_id]
+            with warehouse.connect(read_only=True, purpose="catalog") as con:
+                return {str(column): int(rows) for column, rows in con.execute(compiled).fetchall()}
+        except (OSError, KeyError, ValueError, duckdb.Error):
+            return None
+
+    return read
 
 
 # The dbt build steps of a run: step name -> (dbt selection, exclusion).
@@ -190,7 +258,8 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
             failure = exc
         translator = invocation.dagster_dbt_translator
         checked = set(context.selected_asset_check_keys)
-        others, outcomes = _test_outcomes(raw_events, invocation.manifest, translator, project, checked)
+        failing_rows = _failing_rows_reader(warehouse, Path(invocation.target_path))
+        others, outcomes = _test_outcomes(raw_events, invocation.manifest, translator, project, checked, failing_rows)
         schemas = _column_schemas(warehouse)
         for raw_event in others:
             for event in raw_event.to_default_asset_events(
@@ -207,6 +276,7 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
                 yield event
         for asset_key, outcome in sorted(outcomes.items(), key=lambda item: item[0].to_user_string()):
             yield outcome.result(asset_key)
+        prune_invocation_folders(invocation.target_path)
         if failure is not None:
             raise failure
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -87,3 +88,24 @@ def dbt_project(profile_vars: Mapping[str, object]) -> DbtProject:
     """The dbt project with an up-to-date manifest (`dbt parse` only when its sources or
     the warehouse connection changed), once per process."""
     return _prepared(json.dumps(dict(profile_vars), sort_keys=True))
+
+
+# dagster-dbt gives each dbt command of a run its own target folder,
+# `<step>-<run id>-<invocation id>`, and never removes it (a few MB each).
+KEPT_INVOCATIONS = 3
+
+
+def prune_invocation_folders(current: Path, keep: int = KEPT_INVOCATIONS) -> list[Path]:
+    """Removes the target folders of earlier invocations of the same step beyond the
+    `keep` newest (the current one always stays), so the project's target folder stops
+    growing by three folders per run. Returns the folders removed."""
+    step = current.name.rsplit("-", 2)[0]
+    pattern = re.compile(rf"{re.escape(step)}-[0-9a-f]+-[0-9a-f]+")
+    earlier = [
+        p for p in current.parent.iterdir() if p.is_dir() and p != current and pattern.fullmatch(p.name) is not None
+    ]
+    earlier.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = earlier[max(keep - 1, 0) :]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
