@@ -9,8 +9,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.core.engines import EngineResource
 from pipelines.core.paths import dbt_docs_page
 from pipelines.core.resources import PublishResource
+from pipelines.core.spark import shipped_tables_var
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.transform.project import ProjectDbtCli
 
@@ -24,7 +26,9 @@ from pipelines.transform.project import ProjectDbtCli
         "one static page (models, columns, descriptions, lineage, column types from the warehouse)."
     ),
 )
-def dbt_docs(dbt: ProjectDbtCli, warehouse: WarehouseResource, publish_target: PublishResource) -> dg.MaterializeResult:
+def dbt_docs(
+    dbt: ProjectDbtCli, warehouse: WarehouseResource, engine: EngineResource, publish_target: PublishResource
+) -> dg.MaterializeResult:
     build = warehouse.file.parent / "dbt_docs_build"
     shutil.rmtree(build, ignore_errors=True)
     build.mkdir(parents=True)
@@ -42,9 +46,13 @@ def dbt_docs(dbt: ProjectDbtCli, warehouse: WarehouseResource, publish_target: P
             "--no-compile",
             "--no-version-check",
             "--vars",
-            json.dumps(warehouse.dbt_profile_vars(), sort_keys=True),
+            json.dumps(
+                {**warehouse.dbt_profile_vars(), **engine.dbt_profile_vars(), **shipped_tables_var(engine)},
+                sort_keys=True,
+            ),
         ],
         target_path=build,
+        env=engine.dbt_env(),
     ).wait()
     page = dbt_docs_page(publish_target.folder)
     page.parent.mkdir(parents=True, exist_ok=True)
