@@ -68,3 +68,17 @@ def test_dbt_builds_on_empty_input_and_every_unit_test_passes(workdir):
     assert "ERROR=0" in result.stdout and "FAIL=" not in result.stdout.split("Done.")[-1]
     unit_tests = [line for line in result.stdout.splitlines() if "unit_test" in line or "::" in line]
     assert sum(" PASS " in line for line in unit_tests) >= 15, "\n".join(unit_tests)
+
+
+def test_every_unit_test_name_fits_a_postgresql_identifier():
+    """dbt names a unit test's relation after the test: PostgreSQL refuses a name longer
+    than 63 characters, so a longer one would fail only on the postgres engine."""
+    import yaml
+
+    too_long = [
+        test["name"]
+        for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml"))
+        for test in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests") or []
+        if len(test["name"]) > 63
+    ]
+    assert not too_long, too_long

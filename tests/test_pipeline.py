@@ -70,6 +70,40 @@ def test_the_dbt_resource_skips_only_probes_dagster_dbt_still_has():
     assert f"installed: {resource._cli_version}" in reported
 
 
+def test_a_dbt_command_gets_the_engine_password_in_its_own_environment_only(monkeypatch):
+    """The engine's password reaches the dbt process through the environment dagster-dbt
+    builds for it; this process's environment never holds it, and a command without
+    one is started as dagster-dbt starts it."""
+    import os
+
+    from dagster_dbt.core import resource as dbt_cli_module
+
+    from pipelines.core.engines import DBT_PASSWORD_ENV
+    from pipelines.core.paths import DBT_PROJECT_DIR
+    from pipelines.transform.project import ProjectDbtCli, dbt_executable
+
+    started: list[dict[str, str]] = []
+
+    class Started(Exception):
+        pass
+
+    def run(cls, *args, env, **kwargs):
+        started.append(dict(env))
+        raise Started
+
+    # The name the override swaps for the length of a call must still be there.
+    invocation = dbt_cli_module.DbtCliInvocation
+    monkeypatch.setattr(invocation, "run", classmethod(run))
+    resource = ProjectDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+    with pytest.raises(Started):
+        resource.cli(["parse"], env={DBT_PASSWORD_ENV: "s3cret"})
+    with pytest.raises(Started):
+        resource.cli(["parse"])
+    assert started[0][DBT_PASSWORD_ENV] == "s3cret"
+    assert DBT_PASSWORD_ENV not in started[1] and DBT_PASSWORD_ENV not in os.environ
+    assert dbt_cli_module.DbtCliInvocation is invocation
+
+
 @pytest.fixture(scope="module")
 def refreshed(tmp_path_factory):
     """One full refresh on a small generated data set, shared by the tests below."""
