@@ -22,7 +22,7 @@ from pipelines.transform.project import dbt_project, dbt_resource
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     resources = pipeline_resources(settings)
-    project = dbt_project(resources["warehouse"].dbt_profile_vars())
+    project = dbt_project({**resources["warehouse"].dbt_profile_vars(), **resources["engine"].dbt_profile_vars()})
     return dg.Definitions(
         assets=[*build_ingest_assets(), *build_dbt_assets(project), customer_base_models, published_marts, dbt_docs],
         asset_checks=[

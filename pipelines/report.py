@@ -14,10 +14,12 @@ import dagster as dg
 import duckdb
 
 from pipelines.checks.suites import GATES
+from pipelines.core.engines import redact
 from pipelines.core.outcomes import DBT_TESTS_CHECK, GateResult, gate_results
 from pipelines.core.paths import dbt_docs_page
 from pipelines.core.settings import Settings
 from pipelines.core.warehouse import connect
+from pipelines.publish.assets import ENGINE_MARTS
 from pipelines.publish.release import ARCHIVE, DATABASE, MANIFEST, PARQUET
 
 
@@ -324,6 +326,16 @@ def _money(value) -> str:
     return f"{float(value or 0):,.0f}"
 
 
+def engine_lines(settings: Settings) -> list[str]:
+    """On another engine the marts live there: the summary reads the copy publish read
+    back from it in this run (none when the run stopped before publishing)."""
+    where = redact(settings.postgres_url) if settings.engine == "postgres" else settings.spark_master
+    marts = settings.warehouse.parent / ENGINE_MARTS
+    lines = warehouse_lines(marts)[:-1] if marts.exists() else []
+    lines.append(f"Engine: {settings.engine} ({where}); ingest warehouse: {_shown(settings.warehouse)}")
+    return lines
+
+
 def warehouse_lines(warehouse: Path) -> list[str]:
     if not warehouse.exists():
         return [f"No warehouse at {warehouse} yet."]
@@ -341,7 +353,7 @@ def warehouse_lines(warehouse: Path) -> list[str]:
 def render(report: RunReport, settings: Settings) -> str:
     sections = [
         ingest_lines(report),
-        warehouse_lines(settings.warehouse),
+        warehouse_lines(settings.warehouse) if settings.engine == "duckdb" else engine_lines(settings),
         ["", *gate_lines(report)],
         ["", *freshness_lines(report)] if report.freshness else [],
         ["", *publish_lines(report, settings.publish_dir)],

@@ -142,7 +142,13 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.ingest.postgres import redact
 
         origin += f" and sales from {redact(settings.sales_source_url)} (schema {settings.sales_source_schema})"
-    print(f"Refreshing {settings.warehouse} from {origin} (dbt log: {log_file}) ...", flush=True)
+    target = str(settings.warehouse)
+    if settings.engine != "duckdb":
+        from pipelines.core.engines import redact
+
+        where = redact(settings.postgres_url) if settings.engine == "postgres" else settings.spark_master
+        target += f" and the {settings.engine} engine ({where})"
+    print(f"Refreshing {target} from {origin} (dbt log: {log_file}) ...", flush=True)
     with log_file.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(sys.stdout if args.verbose else log):
         result = run_refresh(settings, args.as_of_date, full_refresh=args.full_refresh, month_end=args.month_end)
     report = RunReport.from_result(result)

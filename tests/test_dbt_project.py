@@ -235,3 +235,17 @@ def test_a_grouped_test_reports_each_column_and_names_the_one_that_failed(workdi
         events[2:], manifest, WarehouseTranslator(), project, {dg.AssetCheckKey(key, DBT_TESTS_CHECK)}
     )
     assert [f["test"] for f in outcomes[key].failed] == [tests["within_ranges"]["name"]]
+
+
+def test_every_unit_test_name_fits_a_postgresql_identifier():
+    """dbt names a unit test's relation after the test: PostgreSQL refuses a name longer
+    than 63 characters, so a longer one would fail only on the postgres engine."""
+    import yaml
+
+    too_long = [
+        test["name"]
+        for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml"))
+        for test in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests") or []
+        if len(test["name"]) > 63
+    ]
+    assert not too_long, too_long

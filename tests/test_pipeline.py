@@ -11,6 +11,7 @@ import sys
 import dagster as dg
 import duckdb
 import pandas as pd
+import pytest
 
 from pipelines.core.settings import Settings
 from pipelines.demo import generate
@@ -68,6 +69,40 @@ def test_the_dbt_resource_skips_only_probes_dagster_dbt_still_has():
     resource = ProjectDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
     reported = subprocess.run([dbt_executable(), "--version"], capture_output=True, text=True).stdout
     assert f"installed: {resource._cli_version}" in reported
+
+
+def test_a_dbt_command_gets_the_engine_password_in_its_own_environment_only(monkeypatch):
+    """The engine's password reaches the dbt process through the environment dagster-dbt
+    builds for it; this process's environment never holds it, and a command without
+    one is started as dagster-dbt starts it."""
+    import os
+
+    from dagster_dbt.core import resource as dbt_cli_module
+
+    from pipelines.core.engines import DBT_PASSWORD_ENV
+    from pipelines.core.paths import DBT_PROJECT_DIR
+    from pipelines.transform.project import ProjectDbtCli, dbt_executable
+
+    started: list[dict[str, str]] = []
+
+    class Started(Exception):
+        pass
+
+    def run(cls, *args, env, **kwargs):
+        started.append(dict(env))
+        raise Started
+
+    # The name the override swaps for the length of a call must still be there.
+    invocation = dbt_cli_module.DbtCliInvocation
+    monkeypatch.setattr(invocation, "run", classmethod(run))
+    resource = ProjectDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+    with pytest.raises(Started):
+        resource.cli(["parse"], env={DBT_PASSWORD_ENV: "s3cret"})
+    with pytest.raises(Started):
+        resource.cli(["parse"])
+    assert started[0][DBT_PASSWORD_ENV] == "s3cret"
+    assert DBT_PASSWORD_ENV not in started[1] and DBT_PASSWORD_ENV not in os.environ
+    assert dbt_cli_module.DbtCliInvocation is invocation
 
 
 def test_a_refresh_builds_every_mart_from_landed_files(refreshed):

@@ -32,6 +32,7 @@ def test_defaults_match_the_documented_ones(monkeypatch, tmp_path):
         "public",
         100_000,
     )
+    assert (settings.engine, settings.postgres_url, settings.spark_master) == ("duckdb", "", "local[*]")
     documented = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
     for line in (
         "CCP_LANDING_DIR=data/landing",
@@ -48,6 +49,9 @@ def test_defaults_match_the_documented_ones(monkeypatch, tmp_path):
         "CCP_SALES_SOURCE_URL=",
         "CCP_SALES_SOURCE_SCHEMA=public",
         "CCP_SALES_SOURCE_PAGE_ROWS=100000",
+        "CCP_ENGINE=duckdb",
+        "CCP_POSTGRES_URL=",
+        "CCP_SPARK_MASTER=local[*]",
     ):
         assert line in documented
 
@@ -101,6 +105,8 @@ def test_environment_overrides_reach_the_run_parameters(tmp_path):
         ),
         ("CCP_SALES_SOURCE_URL", "mysql://u:secret@h/db", "CCP_SALES_SOURCE_URL must be a PostgreSQL URL"),
         ("CCP_SALES_SOURCE_PAGE_ROWS", "0", "CCP_SALES_SOURCE_PAGE_ROWS='0' must be at least 1"),
+        ("CCP_ENGINE", "snowflake", "CCP_ENGINE='snowflake' is not an engine: one of duckdb, postgres, spark"),
+        ("CCP_POSTGRES_URL", "mysql://u:secret@h/db", "CCP_POSTGRES_URL must be a PostgreSQL URL"),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(name, value, message):
@@ -161,3 +167,54 @@ def test_the_sales_source_password_is_shown_nowhere(monkeypatch):
     shown = repr(sales_source_resource(settings))
     assert "url='CCP_SALES_SOURCE_URL'" in shown and "s3cret" not in shown
     assert redact(url) == "postgresql://sales@db.example:5433/shop"
+
+
+def test_the_postgres_engine_needs_its_url():
+    with pytest.raises(SettingsError, match="CCP_ENGINE=postgres needs CCP_POSTGRES_URL"):
+        Settings.from_env({"CCP_ENGINE": "postgres"})
+    assert Settings.from_env({"CCP_ENGINE": " Spark "}).engine == "spark"
+
+
+def test_the_engine_password_is_shown_nowhere_and_reaches_dbt_only_in_its_environment(monkeypatch, tmp_path):
+    """The engine's URL reaches dbt's profile as host, port, user and database vars
+    (they appear in the dbt command a run logs) and the password only in the dbt
+    process's environment; the settings' repr, the resource's config in the Dagster UI
+    (an EnvVar, by name) and the engine's label never show it."""
+    from pipelines.core.engines import DBT_PASSWORD_ENV, engine_resource
+
+    url = "postgresql://ccp:s3cr%40t@db.example:6543/marts"
+    monkeypatch.setenv("CCP_ENGINE", "postgres")
+    monkeypatch.setenv("CCP_POSTGRES_URL", url)
+    monkeypatch.setenv("CCP_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    settings = Settings.from_env()
+    assert settings.postgres_url == url and "s3cr" not in repr(settings)
+    resource = engine_resource(settings)
+    assert "postgres_url='CCP_POSTGRES_URL'" in repr(resource) and "s3cr" not in repr(resource)
+    engine = resource.model_copy(update={"postgres_url": url})
+    assert engine.display == "postgres (postgresql://ccp@db.example:6543/marts)"
+    profile = engine.dbt_profile_vars()
+    assert "s3cr" not in repr(profile)
+    assert profile == {
+        "ccp_engine": "postgres",
+        "ccp_postgres_host": "db.example",
+        "ccp_postgres_port": 6543,
+        "ccp_postgres_user": "ccp",
+        "ccp_postgres_database": "marts",
+    }
+    assert engine.dbt_env() == {DBT_PASSWORD_ENV: "s3cr@t"}
+    assert "s3cr" not in repr(engine.postgres)
+
+
+def test_the_spark_engine_keeps_its_warehouse_and_metastore_beside_the_duckdb_warehouse(tmp_path):
+    from pipelines.core.engines import engine_resource
+
+    settings = Settings.from_env(
+        {"CCP_ENGINE": "spark", "CCP_WAREHOUSE": str(tmp_path / "w.duckdb"), "CCP_SPARK_MASTER": "local[2]"}
+    )
+    profile = engine_resource(settings).dbt_profile_vars()
+    assert profile == {
+        "ccp_engine": "spark",
+        "ccp_spark_master": "local[2]",
+        "ccp_spark_warehouse_dir": str(tmp_path / "spark" / "warehouse"),
+        "ccp_spark_metastore_dir": str(tmp_path / "spark" / "metastore_db"),
+    }

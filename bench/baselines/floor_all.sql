@@ -594,8 +594,8 @@ SELECT
         WHEN sc.r_score = 2 THEN 'hibernating'
         ELSE 'lost'
     END AS rfm_segment,
-    round(coalesce(greatest(0, sc.key_account_base_score - s.churn_penalty), 0), 2) AS key_account_score,
-    coalesce(round(sc.key_account_base_score - s.churn_penalty, 2) >= @key_account_min_score@, false)
+    round(CAST(coalesce(greatest(0, sc.key_account_base_score - s.churn_penalty), 0) AS DECIMAL(38, 9)), 2) AS key_account_score,
+    coalesce(round(CAST(sc.key_account_base_score - s.churn_penalty AS DECIMAL(38, 9)), 2) >= @key_account_min_score@, false)
         AS is_key_account,
     s.trait_high_value,
     s.trait_loyal,
@@ -1208,8 +1208,8 @@ SELECT
     c.orders_window,
     c.net_revenue_window::DOUBLE AS net_revenue_window,
     c.gross_profit_window::DOUBLE AS gross_profit_window,
-    round(coalesce(greatest(0, s.key_account_base_score - p.penalty), 0), 2) AS key_account_score,
-    coalesce(round(s.key_account_base_score - p.penalty, 2) >= @key_account_min_score@, false) AS is_key_account
+    round(CAST(coalesce(greatest(0, s.key_account_base_score - p.penalty), 0) AS DECIMAL(38, 9)), 2) AS key_account_score,
+    coalesce(round(CAST(s.key_account_base_score - p.penalty AS DECIMAL(38, 9)), 2) >= @key_account_min_score@, false) AS is_key_account
 FROM classified AS c
 CROSS JOIN LATERAL (
     SELECT CASE c.churn_status

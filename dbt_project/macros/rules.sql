@@ -200,6 +200,14 @@
 
 {% macro spark__type_double() -%}double{%- endmacro %}
 
+{#- round(x, digits) the same on every engine: x is taken to 9 decimals first, so the
+    last bits of a double (which engines compute in different orders) never decide the
+    rounding of an exact half (1.875 is 1.88 everywhere), and the decimal is rounded half
+    away from zero by DuckDB, PostgreSQL and Spark alike. -#}
+{% macro round_to(expr, digits) -%}
+    round(cast({{ expr }} as decimal(38, 9)), {{ digits }})
+{%- endmacro %}
+
 {#- Key accounts (SPEC.md section 4): the weighted mean of six percentile ranks among
     the customers with orders, 0-100, less a penalty for churn risk; key from the cut
     on. Shared by customer_value (as_of_date) and customer_tier_history (month ends) so
@@ -229,10 +237,10 @@
 
 {#- The published score: never below 0, 0 without orders (no base score), 2 decimals. -#}
 {% macro key_account_score(base_score, penalty) -%}
-    round(coalesce({{ greatest_of('0', base_score ~ ' - ' ~ penalty) }}, 0), 2)
+    {{ round_to('coalesce(' ~ greatest_of('0', base_score ~ ' - ' ~ penalty) ~ ', 0)', 2) }}
 {%- endmacro %}
 
 {#- Key from the cut on, compared after rounding as published; never without orders. -#}
 {% macro is_key_account(base_score, penalty) -%}
-    coalesce(round({{ base_score }} - {{ penalty }}, 2) >= {{ var('key_account_min_score') }}, false)
+    coalesce({{ round_to(base_score ~ ' - ' ~ penalty, 2) }} >= {{ var('key_account_min_score') }}, false)
 {%- endmacro %}

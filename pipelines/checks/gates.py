@@ -15,6 +15,7 @@ import dagster as dg
 
 from pipelines.checks.suites import GATES, Suite, load_suites
 from pipelines.checks.validate import SuiteOutcome, validate_suites
+from pipelines.core.engines import EngineResource
 from pipelines.core.resources import QualityResource
 from pipelines.core.warehouse import WarehouseResource
 
@@ -63,7 +64,10 @@ def build_gate(gate: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
         can_subset=True,
     )
     def gate_check(
-        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, quality: QualityResource
+        context: dg.AssetCheckExecutionContext,
+        warehouse: WarehouseResource,
+        engine: EngineResource,
+        quality: QualityResource,
     ) -> Iterator[dg.AssetCheckResult]:
         selected = {key.name for key in context.selected_asset_check_keys}
         suites_now = load_suites(Path(quality.expectations_dir), gate, quality.thresholds())
@@ -75,6 +79,9 @@ def build_gate(gate: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
             memory_limit=warehouse.memory_limit,
             threads=warehouse.threads,
             run_name=context.run.run_id,
+            # The raw gate checks what ingest validated, in DuckDB beside its ledger;
+            # the later gates run where dbt built.
+            engine=None if gate == "raw" else engine,
         )
         for outcome in outcomes:
             if not outcome.success:

@@ -9,10 +9,12 @@ import io
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import quote
 
 from pipelines.checks.suites import Suite
+from pipelines.core.engines import POSTGRES, SPARK, EngineResource
 
 SAMPLE_SIZE = 5
 
@@ -104,6 +106,16 @@ def _outcome(result) -> ExpectationOutcome:
     )
 
 
+def _scrubbed(outcome: ExpectationOutcome, engine: EngineResource | None) -> ExpectationOutcome:
+    """An error message never carries the engine's password, whatever a driver put in it."""
+    if engine is None or engine.kind != POSTGRES or not outcome.error:
+        return outcome
+    secret = engine.postgres.password
+    if not secret or secret not in outcome.error:
+        return outcome
+    return replace(outcome, error=outcome.error.replace(secret, "***"))
+
+
 def _plain(value):
     """Sample values as JSON-friendly text for Dagster metadata and the manifest."""
     if isinstance(value, dict):
@@ -113,27 +125,61 @@ def _plain(value):
     return str(value)
 
 
-def _report(datasource, query: str) -> list[dict]:
-    """The rows of a small summary query, read on GX's own connection."""
-    import sqlalchemy
+class _SqlSource:
+    """Tables of a SQL engine (DuckDB, PostgreSQL) behind a GX SQL datasource: a table is
+    validated as a query on it, a summary query runs once on GX's own connection."""
 
-    engine = datasource.get_execution_engine()
-    with engine.get_connection() as connection:
-        result = connection.execute(sqlalchemy.text(query))
-        return [{k: _plain(v) for k, v in row._mapping.items()} for row in result.fetchall()]
+    def __init__(self, datasource):
+        self.datasource = datasource
+
+    def table_batch(self, name: str, table: str):
+        # A table is validated as a query on it: GX's table assets drop the schema in
+        # some of their queries.
+        asset = self.datasource.add_query_asset(name=name, query=f"SELECT * FROM {table}")
+        return asset.add_batch_definition_whole_table("whole"), None
+
+    def rows(self, query: str) -> list[dict]:
+        """The rows of a small summary query."""
+        import sqlalchemy
+
+        engine = self.datasource.get_execution_engine()
+        with engine.get_connection() as connection:
+            result = connection.execute(sqlalchemy.text(query))
+            return [{k: _plain(v) for k, v in row._mapping.items()} for row in result.fetchall()]
+
+    def columns(self, query: str) -> list[str]:
+        import sqlalchemy
+
+        engine = self.datasource.get_execution_engine()
+        with engine.get_connection() as connection:
+            return list(connection.execute(sqlalchemy.text(f"SELECT * FROM ({query}) AS summary LIMIT 0")).keys())
 
 
-def _frame(rows: list[dict], datasource, query: str):
+class _SparkSource:
+    """Tables of the Spark engine as DataFrames of its session, validated by GX's Spark
+    datasource: every metric is a Spark job, nothing is collected but the results."""
+
+    def __init__(self, datasource, spark):
+        self.datasource, self.spark = datasource, spark
+
+    def table_batch(self, name: str, table: str):
+        asset = self.datasource.add_dataframe_asset(name=name)
+        return asset.add_batch_definition_whole_dataframe("whole"), {"dataframe": self.spark.table(table)}
+
+    def rows(self, query: str) -> list[dict]:
+        return [{k: _plain(v) for k, v in row.asDict().items()} for row in self.spark.sql(query).collect()]
+
+    def columns(self, query: str) -> list[str]:
+        return list(self.spark.sql(query).columns)
+
+
+def _frame(rows: list[dict], source, query: str):
     """The summary rows as a frame; with no rows, still with the query's columns."""
     import pandas as pd
-    import sqlalchemy
 
     if rows:
         return pd.DataFrame(rows)
-    engine = datasource.get_execution_engine()
-    with engine.get_connection() as connection:
-        columns = list(connection.execute(sqlalchemy.text(f"SELECT * FROM ({query}) LIMIT 0")).keys())
-    return pd.DataFrame(columns=columns)
+    return pd.DataFrame(columns=source.columns(query))
 
 
 def _import_gx():
@@ -180,7 +226,39 @@ def _context(docs_dir: Path | None, results_dir: Path | None):
 
 
 @contextmanager
-def _datasource(context, warehouse: Path, memory_limit: str, threads: int) -> Iterator:
+def _datasource(context, warehouse: Path, memory_limit: str, threads: int, engine: EngineResource | None) -> Iterator:
+    """The engine's tables as a GX datasource that validates inside the engine."""
+    if engine is not None and engine.kind == POSTGRES:
+        target = engine.postgres
+        credentials = quote(target.user, safe="")
+        if target.password:
+            credentials += ":" + quote(target.password, safe="")
+        datasource = context.data_sources.add_postgres(
+            name="warehouse",
+            connection_string=(
+                f"postgresql+psycopg2://{credentials}@{target.host}:{target.port}/{quote(target.database, safe='')}"
+            ),
+            # A query asset is read where it is: no temporary copy of a whole table.
+            create_temp_table=False,
+        )
+        try:
+            yield _SqlSource(datasource)
+        finally:
+            # GX keeps one engine to reflect tables and one to run metrics: close both.
+            execution_engine = getattr(datasource, "_execution_engine", None)
+            if execution_engine is not None:
+                execution_engine.engine.dispose()
+            reflecting = getattr(datasource, "_engine", None)
+            if reflecting is not None:
+                reflecting.dispose()
+        return
+    if engine is not None and engine.kind == SPARK:
+        from pipelines.core.spark import spark_session
+
+        spark = spark_session(engine)
+        # Not persisted: a DataFrame is read by each metric rather than cached whole.
+        yield _SparkSource(context.data_sources.add_spark(name="warehouse", persist=False), spark)
+        return
     # Importing registers the `duckdb_sql` datasource type with GX.
     from pipelines.checks import gx_duckdb  # noqa: F401
 
@@ -195,7 +273,7 @@ def _datasource(context, warehouse: Path, memory_limit: str, threads: int) -> It
         },
     )
     try:
-        yield datasource
+        yield _SqlSource(datasource)
     finally:
         datasource.release()
 
@@ -209,8 +287,10 @@ def validate_suites(
     memory_limit: str = "1GB",
     threads: int = 2,
     run_name: str | None = None,
+    engine: EngineResource | None = None,
 ) -> list[SuiteOutcome]:
-    """Validate each suite in the warehouse (opened read-only, released at the end)."""
+    """Validate each suite in the warehouse (opened read-only, released at the end), or,
+    given another engine than DuckDB, in that engine."""
     # GX prints a hint whenever it builds a cross-table query that does not read
     # {batch}; those queries read other tables on purpose.
     with contextlib.redirect_stdout(io.StringIO()):
@@ -222,6 +302,7 @@ def validate_suites(
             memory_limit=memory_limit,
             threads=threads,
             run_name=run_name,
+            engine=None if engine is None or engine.is_duckdb else engine,
         )
 
 
@@ -234,13 +315,14 @@ def _validate(
     memory_limit: str,
     threads: int,
     run_name: str | None,
+    engine: EngineResource | None,
 ) -> list[SuiteOutcome]:
     import great_expectations as gx
 
     context = _context(docs_dir, results_dir)
     outcomes: list[SuiteOutcome] = []
     frames = None
-    with _datasource(context, warehouse, memory_limit, threads) as datasource:
+    with _datasource(context, warehouse, memory_limit, threads, engine) as source:
         for suite in suites:
             expected = len(suite.definition["expectations"])
             gx_suite = gx.ExpectationSuite(**suite.definition)
@@ -251,21 +333,18 @@ def _validate(
             batch_parameters, summary = None, []
             wants_report = bool((suite.definition.get("meta") or {}).get("report"))
             if suite.table:
-                # A table is validated as a query on it: GX's table assets drop the
-                # schema in some of their queries.
-                asset = datasource.add_query_asset(name=suite.name, query=f"SELECT * FROM {suite.table}")
-                batch = asset.add_batch_definition_whole_table("whole")
+                batch, batch_parameters = source.table_batch(suite.name, suite.table)
                 if wants_report:
-                    summary = _report(datasource, f"SELECT * FROM {suite.table}")
+                    summary = source.rows(f"SELECT * FROM {suite.table}")
             else:
                 # A suite's query is a small summary computed in the database. GX would
                 # run it again for every metric it needs; run it once and validate its
                 # few rows.
-                summary = _report(datasource, suite.query)
+                summary = source.rows(suite.query)
                 frames = frames or context.data_sources.add_pandas(name="summaries")
                 asset = frames.add_dataframe_asset(name=suite.name)
                 batch = asset.add_batch_definition_whole_dataframe("whole")
-                batch_parameters = {"dataframe": _frame(summary, datasource, suite.query)}
+                batch_parameters = {"dataframe": _frame(summary, source, suite.query)}
             definition = context.validation_definitions.add(
                 gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
             )
@@ -274,7 +353,9 @@ def _validate(
                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
                 run_id=gx.RunIdentifier(run_name=run_name) if run_name else None,
             )
-            outcome = SuiteOutcome(suite, bool(result.success), [_outcome(r) for r in result.results])
+            outcome = SuiteOutcome(
+                suite, bool(result.success), [_scrubbed(_outcome(r), engine) for r in result.results]
+            )
             if wants_report:
                 outcome.report = summary
             outcomes.append(outcome)

@@ -17,6 +17,7 @@ import dagster as dg
 import yaml
 from pydantic import Field
 
+from pipelines.core.engines import engine_resource
 from pipelines.core.paths import DBT_PROJECT_DIR, data_docs_dir
 from pipelines.core.settings import SALES_SOURCE_URL, Settings, SettingsError, parse_as_of_date
 from pipelines.core.warehouse import WarehouseResource
@@ -210,4 +211,5 @@ def pipeline_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]
         ),
         "publish_target": PublishResource(path=str(settings.publish_dir)),
         "sales_source": sales_source_resource(settings),
+        "engine": engine_resource(settings),
     }

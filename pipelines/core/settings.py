@@ -128,6 +128,18 @@ def _source_url(env: Mapping[str, str], name: str) -> str:
     return raw
 
 
+ENGINES = ("duckdb", "postgres", "spark")
+ENGINE = "CCP_ENGINE"
+POSTGRES_URL = "CCP_POSTGRES_URL"
+
+
+def _engine(env: Mapping[str, str]) -> str:
+    raw = (env.get(ENGINE) or "").strip().lower() or "duckdb"
+    if raw not in ENGINES:
+        raise SettingsError(f"{ENGINE}={raw!r} is not an engine: one of {', '.join(ENGINES)}")
+    return raw
+
+
 def _mapping(env: Mapping[str, str], name: str) -> dict[str, Any]:
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -171,6 +183,16 @@ class Settings:
     sales_source_url: str = field(default="", repr=False)
     sales_source_schema: str = "public"
     sales_source_page_rows: int = 100_000
+    # Where dbt builds and the gates validate (docs/scale-out.md): the embedded DuckDB
+    # warehouse, a PostgreSQL database, or Spark. Ingest validation stays in DuckDB.
+    engine: str = "duckdb"
+    # The PostgreSQL engine's database; kept out of repr: it may carry a password.
+    postgres_url: str = field(default="", repr=False)
+    spark_master: str = "local[*]"
+
+    def __post_init__(self) -> None:
+        if self.engine == "postgres" and not self.postgres_url:
+            raise SettingsError(f"{ENGINE}=postgres needs {POSTGRES_URL}, e.g. postgresql://user:password@host:5432/db")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -206,4 +228,7 @@ class Settings:
             sales_source_url=_source_url(env, SALES_SOURCE_URL),
             sales_source_schema=(env.get("CCP_SALES_SOURCE_SCHEMA") or "").strip() or "public",
             sales_source_page_rows=_int(env, "CCP_SALES_SOURCE_PAGE_ROWS", 100_000),
+            engine=_engine(env),
+            postgres_url=_source_url(env, POSTGRES_URL),
+            spark_master=(env.get("CCP_SPARK_MASTER") or "").strip() or "local[*]",
         )

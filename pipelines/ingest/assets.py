@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from pipelines.core.engines import EngineResource
 from pipelines.core.resources import LandingResource, SalesSourceResource
+from pipelines.core.shipping import ShippingError, ship_tables
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.ingest.contract import TABLES, Table
 from pipelines.ingest.loader import QUARANTINE, TableReport, ingest_table
@@ -60,6 +62,20 @@ def _metadata(report: TableReport, sample: str, by_column: dict[str, int], sourc
     return metadata
 
 
+def _ship(context: dg.AssetExecutionContext, con, table: Table, metadata: dict) -> None:
+    """The validated raw table to the engine dbt builds on, when that is not DuckDB."""
+    engine: EngineResource = context.resources.engine
+    if engine.is_duckdb:
+        return
+    warehouse: WarehouseResource = context.resources.warehouse
+    try:
+        shipped = ship_tables(con, engine, [("raw", table.name)], scratch=warehouse.spill_dir("ship"))
+    except ShippingError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    metadata["engine"] = engine.display
+    metadata["rows_shipped"] = shipped[f"raw.{table.name}"]
+
+
 def _pull(
     context: dg.AssetExecutionContext, table: Table, sales_source: SalesSourceResource, timezone: str, today
 ) -> dict:
@@ -75,6 +91,7 @@ def _pull(
         metadata = _metadata(
             report, _quarantine_sample(con, table, batches), _quarantined_by_column(con, table, batches), where
         )
+        _ship(context, con, table, metadata)
     context.log.info(
         f"raw.{table.name}: {len(report.files)} batches pulled from {where} "
         f"({report.rows_read} rows read, {report.rows_loaded} loaded, {report.rows_quarantined} quarantined)"
@@ -100,7 +117,7 @@ def build_ingest_asset(table: Table) -> dg.AssetsDefinition:
             f"break a row rule go to {QUARANTINE}. Key: {', '.join(table.key)}."
         ),
         tags={"source": table.source},
-        required_resource_keys={"warehouse", "landing", *(["sales_source"] if from_database else [])},
+        required_resource_keys={"warehouse", "landing", "engine", *(["sales_source"] if from_database else [])},
     )
     def ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         warehouse: WarehouseResource = context.resources.warehouse
@@ -116,6 +133,7 @@ def build_ingest_asset(table: Table) -> dg.AssetsDefinition:
             metadata = _metadata(
                 report, _quarantine_sample(con, table, loaded), _quarantined_by_column(con, table, loaded)
             )
+            _ship(context, con, table, metadata)
         # One line per table, and one per file only where there is something to look
         # at: every log line is an event in the run's record, and tables land in
         # dozens of files. Each file's counts are in the ingest ledger.

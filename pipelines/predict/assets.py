@@ -2,12 +2,18 @@
 `marts/clv_model`, fitted on `intermediate/int_customer_clv_inputs`. The predictions
 gate (blocking) validates both before the marts that read them are built."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import dagster as dg
+import duckdb
 
 from pipelines.core.catalog import column_schemas
+from pipelines.core.engines import EngineResource
 from pipelines.core.resources import RunParameters
+from pipelines.core.shipping import ShippingError, fetch_tables, ship_tables
 from pipelines.core.warehouse import WarehouseResource
-from pipelines.predict.estimate import Settings, estimate
+from pipelines.predict.estimate import INPUTS, MODEL, PREDICTIONS, Settings, estimate
 
 PREDICTIONS_KEY = dg.AssetKey(["marts", "customer_predictions"])
 MODEL_KEY = dg.AssetKey(["marts", "clv_model"])
@@ -21,6 +27,34 @@ def _fit_metadata(outcome, model: str) -> dict:
         metadata.update({name: float(value) for name, value in fit.params.items()})
         metadata.update(log_likelihood=float(fit.log_likelihood), customers_fitted=fit.customers)
     return metadata
+
+
+def _split(relation: str) -> tuple[str, str]:
+    schema, table = relation.split(".")
+    return schema, table
+
+
+@contextmanager
+def models_connection(warehouse: WarehouseResource, engine: EngineResource) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Where the models are fitted: the warehouse itself on the duckdb engine; on
+    another engine a DuckDB in memory that holds the engine's per-customer inputs,
+    whose results are shipped back to the engine for the marts to read."""
+    if engine.is_duckdb:
+        with warehouse.connect(purpose="predict") as con:
+            yield con
+        return
+    scratch = warehouse.spill_dir("predict-ship")
+    con = duckdb.connect(config=warehouse.duckdb_config("predict"))
+    try:
+        try:
+            fetch_tables(engine, [_split(INPUTS), ("intermediate", "int_run_parameters")], con, scratch=scratch)
+            con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+            yield con
+            ship_tables(con, engine, [_split(PREDICTIONS), _split(MODEL)], scratch=scratch)
+        except ShippingError as exc:
+            raise dg.Failure(description=str(exc)) from exc
+    finally:
+        con.close()
 
 
 @dg.multi_asset(
@@ -45,13 +79,16 @@ def _fit_metadata(outcome, model: str) -> dict:
     ],
 )
 def customer_base_models(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, run_parameters: RunParameters
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    engine: EngineResource,
+    run_parameters: RunParameters,
 ):
     settings = Settings(
         min_repeat_customers=int(run_parameters.var("clv_min_repeat_customers")),
         holdout_days=int(run_parameters.var("clv_holdout_days")),
     )
-    with warehouse.connect(purpose="predict") as con:
+    with models_connection(warehouse, engine) as con:
         outcome = estimate(con, settings)
         schemas = column_schemas(con, "marts")
     for model, status in outcome.status.items():

@@ -1,11 +1,39 @@
 """The publish asset (`published/marts`): the last step of a refresh, after every gate."""
 
-import dagster as dg
+from pathlib import Path
 
+import dagster as dg
+import duckdb
+
+from pipelines.core.engines import EngineResource
 from pipelines.core.outcomes import gate_results_of_run
 from pipelines.core.resources import PublishResource, QualityResource, RunParameters
+from pipelines.core.shipping import ShippingError, fetch_tables
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.publish.release import ARCHIVE, DATABASE, MANIFEST, PARQUET, PUBLISHED_TABLES, publish
+
+# On another engine than DuckDB, the audited marts are read from it into this file
+# beside the warehouse, and published from there as from the warehouse.
+ENGINE_MARTS = "engine_marts.duckdb"
+
+
+def _marts_source(warehouse: WarehouseResource, engine: EngineResource) -> Path:
+    """The DuckDB file holding the marts to publish: the warehouse, or the engine's
+    marts read back into a file of their own."""
+    if engine.is_duckdb:
+        return warehouse.file
+    path = warehouse.file.parent / ENGINE_MARTS
+    path.unlink(missing_ok=True)
+    con = duckdb.connect(str(path), config=warehouse.duckdb_config("publish"))
+    try:
+        fetch_tables(
+            engine, [("marts", table) for table in PUBLISHED_TABLES], con, scratch=warehouse.spill_dir("publish-fetch")
+        )
+    except ShippingError as exc:
+        raise dg.Failure(f"Not publishing: {exc}") from exc
+    finally:
+        con.close()
+    return path
 
 
 @dg.asset(
@@ -23,6 +51,7 @@ from pipelines.publish.release import ARCHIVE, DATABASE, MANIFEST, PARQUET, PUBL
 def published_marts(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
+    engine: EngineResource,
     publish_target: PublishResource,
     quality: QualityResource,
     run_parameters: RunParameters,
@@ -37,17 +66,19 @@ def published_marts(
             "Not publishing: the marts gate did not run in this run. Publish only with the "
             "marts and their checks (the refresh job), so nothing unaudited reaches BI tools."
         )
-    with warehouse.connect(read_only=True, purpose="publish") as con:
+    source = _marts_source(warehouse, engine)
+    with duckdb.connect(str(source), read_only=True, config=warehouse.duckdb_config("publish")) as con:
         as_of = con.execute("SELECT max(as_of_date) FROM marts.pareto_summary").fetchone()[0]
     as_of_date = as_of.isoformat() if as_of else run_parameters.as_of_date or None
     release = publish(
-        warehouse.file,
+        source,
         publish_target.folder,
         run_id=context.run.run_id,
         as_of_date=as_of_date,
         gates=[g.as_record() for g in gates],
         duckdb_config=warehouse.duckdb_config("publish"),
         reporting_currency=str(run_parameters.var("reporting_currency")),
+        engine=engine.kind,
     )
     tables = release.manifest["tables"]
     # A past date lands in the archive; the live set BI tools read is unchanged.
@@ -57,6 +88,7 @@ def published_marts(
     return dg.MaterializeResult(
         metadata={
             "release": release.release_id,
+            "engine": engine.display,
             "as_of_date": as_of_date or "",
             "archived": release.archived,
             "path": dg.MetadataValue.path(str(folder / DATABASE)),

@@ -237,6 +237,7 @@ def publish(
     keep: int = KEEP_RELEASES,
     duckdb_config: dict[str, str | int] | None = None,
     reporting_currency: str | None = None,
+    engine: str = "duckdb",
 ) -> Release:
     """Write a new release of the marts and make it the live one.
 
@@ -267,6 +268,8 @@ def publish(
         "as_of_date": as_of_date,
         # The currency of every money column, for readers that label their axes.
         "reporting_currency": reporting_currency,
+        # The engine the marts were built and audited on (CCP_ENGINE).
+        "engine": engine,
         "published_at": published_at.isoformat(),
         "storage_version": STORAGE_VERSION,
         "tables": summary,

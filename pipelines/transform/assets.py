@@ -22,8 +22,10 @@ from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 from dagster_dbt.asset_utils import default_asset_check_fn, get_asset_check_key_for_test
 
 from pipelines.core.catalog import column_schemas
+from pipelines.core.engines import EngineResource
 from pipelines.core.outcomes import DBT_TESTS_CHECK
 from pipelines.core.resources import RunParameters
+from pipelines.core.spark import shipped_tables_var
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.transform.project import ProjectDbtCli, prune_invocation_folders
 
@@ -226,12 +228,17 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
         context: dg.AssetExecutionContext,
         dbt: ProjectDbtCli,
         warehouse: WarehouseResource,
+        engine: EngineResource,
         run_parameters: RunParameters,
     ) -> Iterator[Any]:
         business_vars = run_parameters.dbt_vars()
-        context.log.info(f"dbt vars: {json.dumps(business_vars, sort_keys=True)}")
-        # The warehouse connection reaches dbt's profile as vars of this invocation.
-        run_vars = {**warehouse.dbt_profile_vars(), **business_vars}
+        context.log.info(f"dbt vars: {json.dumps(business_vars, sort_keys=True)} on {engine.display}")
+        # The connection reaches dbt's profile as vars of this invocation, its
+        # password (if any) the dbt process's environment.
+        run_vars = {**warehouse.dbt_profile_vars(), **engine.dbt_profile_vars(), **business_vars}
+        # On Spark: the Parquet folders ingest and the customer-base models shipped,
+        # which dbt registers as tables before it builds (macros/engines.sql).
+        run_vars.update(shipped_tables_var(engine))
         args = [
             "build",
             "--no-version-check",
@@ -248,7 +255,7 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
             args += ["--indirect-selection", "buildable"]
         # The warehouse is dbt's until it exits: the column types are read after it,
         # so the events wait too; a failure is raised once they are all reported.
-        invocation = dbt.cli(args, context=context)
+        invocation = dbt.cli(args, context=context, env=engine.dbt_env())
         raw_events: list[Any] = []
         failure: Exception | None = None
         try:
@@ -258,9 +265,13 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
             failure = exc
         translator = invocation.dagster_dbt_translator
         checked = set(context.selected_asset_check_keys)
-        failing_rows = _failing_rows_reader(warehouse, Path(invocation.target_path))
-        others, outcomes = _test_outcomes(raw_events, invocation.manifest, translator, project, checked, failing_rows)
-        schemas = _column_schemas(warehouse)
+        # A failed grouped test is run again to name its columns: only where the
+        # warehouse connection is the engine's.
+        failing_rows = _failing_rows_reader(warehouse, Path(invocation.target_path)) if engine.is_duckdb else None
+        others, outcomes = _test_outcomes(
+            raw_events, invocation.manifest, translator, project, checked, failing_rows or (lambda unique_id: None)
+        )
+        schemas = _column_schemas(warehouse) if engine.is_duckdb else {}
         for raw_event in others:
             for event in raw_event.to_default_asset_events(
                 manifest=invocation.manifest,

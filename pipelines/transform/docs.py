@@ -21,8 +21,10 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from pipelines.core.engines import EngineResource
 from pipelines.core.paths import dbt_docs_page
 from pipelines.core.resources import PublishResource
+from pipelines.core.spark import shipped_tables_var
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.transform.project import ProjectDbtCli
 
@@ -104,10 +106,10 @@ def publish_page(key: str, cache: Path, page: Path, generate: Callable[[], Path]
         "one static page (models, columns, descriptions, lineage, column types from the warehouse)."
     ),
 )
-def dbt_docs(dbt: ProjectDbtCli, warehouse: WarehouseResource, publish_target: PublishResource) -> dg.MaterializeResult:
+def dbt_docs(
+    dbt: ProjectDbtCli, warehouse: WarehouseResource, engine: EngineResource, publish_target: PublishResource
+) -> dg.MaterializeResult:
     target = Path(dbt.project_dir) / "target"
-    with warehouse.connect(read_only=True, purpose="docs") as con:
-        key = page_key(target / "manifest.json", con)
 
     def generate() -> Path:
         build = warehouse.file.parent / "dbt_docs_build"
@@ -118,7 +120,7 @@ def dbt_docs(dbt: ProjectDbtCli, warehouse: WarehouseResource, publish_target: P
             prepared = target / name
             if prepared.exists():
                 shutil.copyfile(prepared, build / name)
-        # The manifest of the run is current: only the catalog needs the warehouse.
+        # The manifest of the run is current: only the catalog needs the engine.
         dbt.cli(
             [
                 "docs",
@@ -127,13 +129,25 @@ def dbt_docs(dbt: ProjectDbtCli, warehouse: WarehouseResource, publish_target: P
                 "--no-compile",
                 "--no-version-check",
                 "--vars",
-                json.dumps(warehouse.dbt_profile_vars(), sort_keys=True),
+                json.dumps(
+                    {**warehouse.dbt_profile_vars(), **engine.dbt_profile_vars(), **shipped_tables_var(engine)},
+                    sort_keys=True,
+                ),
             ],
             target_path=build,
+            env=engine.dbt_env(),
         ).wait()
         return build / "static_index.html"
 
     page = dbt_docs_page(publish_target.folder)
+    if not engine.is_duckdb:
+        # The catalog is the engine's, and the key reads DuckDB's schema: no kept page.
+        _write_aside(generate(), page)
+        return dg.MaterializeResult(
+            metadata={"page": dg.MetadataValue.url(page.as_uri()), "bytes": page.stat().st_size}
+        )
+    with warehouse.connect(read_only=True, purpose="docs") as con:
+        key = page_key(target / "manifest.json", con)
     reused = publish_page(key, target / CACHE_FOLDER, page, generate)
     return dg.MaterializeResult(
         metadata={

@@ -12,6 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.core import resource as dbt_cli_module
 from packaging import version
 
 from pipelines.core.paths import DBT_PROJECT_DIR
@@ -44,6 +45,28 @@ class ProjectDbtCli(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         return None
+
+    def cli(self, args: Sequence[str], *, env: Mapping[str, str] | None = None, **kwargs):  # type: ignore[override]
+        """`DbtCliResource.cli`, plus `env`: variables for the dbt process only (the
+        engine's password), never set in this process's environment. dagster-dbt
+        builds the dbt process's environment inside `cli`; for the length of the call
+        its invocation class is one that adds these. Steps run one at a time in a
+        process (the in-process executor), so no other call sees it."""
+        if not env:
+            return super().cli(args, **kwargs)
+        invocation = dbt_cli_module.DbtCliInvocation
+        extra = dict(env)
+
+        class WithEnvironment(invocation):
+            @classmethod
+            def run(cls, *run_args, env: dict[str, str], **run_kwargs):
+                return invocation.run(*run_args, env={**env, **extra}, **run_kwargs)
+
+        dbt_cli_module.DbtCliInvocation = WithEnvironment
+        try:
+            return super().cli(args, **kwargs)
+        finally:
+            dbt_cli_module.DbtCliInvocation = invocation
 
 
 def dbt_resource(project: DbtProject) -> ProjectDbtCli:

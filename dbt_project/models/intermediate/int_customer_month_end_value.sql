@@ -22,7 +22,8 @@ window_sales as (
     select
         month_ends.month_end,
         customer_days.customer_id,
-        sum(customer_days.orders) as orders_window,
+        -- A whole number on every engine (PostgreSQL sums bigints to numeric).
+        cast(sum(customer_days.orders) as {{ dbt.type_bigint() }}) as orders_window,
         sum(customer_days.revenue_before_returns) as revenue,
         sum(customer_days.gross_profit_before_returns) as gross_profit
     from customer_days

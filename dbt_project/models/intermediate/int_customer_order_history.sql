@@ -12,7 +12,9 @@ final as (
         order_date,
         gap_days,
         row_number() over (partition by customer_id order by order_date) as order_days_to_date,
-        {{ running_percentile('gap_days', 0.5, 'order_date', 'customer_id') }} as typical_gap_days_to_date
+        {{ running_percentile(
+            'gap_days', 0.5, 'order_date', 'customer_id',
+            relation=ref('int_customer_order_days'), alias='order_days') }} as typical_gap_days_to_date
     from order_days
 )
 

@@ -53,8 +53,11 @@ as_of_month as (
 activity as (
     select
         first_months.cohort_month,
-        {{ dbt.datediff('first_months.cohort_month', 'customer_months.activity_month', 'month') }}
-            as month_offset,
+        -- A whole number on every engine (PostgreSQL's month difference is a double).
+        cast(
+            {{ dbt.datediff('first_months.cohort_month', 'customer_months.activity_month', 'month') }}
+            as {{ dbt.type_bigint() }}
+        ) as month_offset,
         count(*) as active_customers,
         sum(customer_months.net_revenue) as net_revenue,
         sum(customer_months.gross_profit) as gross_profit
@@ -63,7 +66,10 @@ activity as (
         on customer_months.customer_id = first_months.customer_id
     group by
         first_months.cohort_month,
-        {{ dbt.datediff('first_months.cohort_month', 'customer_months.activity_month', 'month') }}
+        cast(
+            {{ dbt.datediff('first_months.cohort_month', 'customer_months.activity_month', 'month') }}
+            as {{ dbt.type_bigint() }}
+        )
 ),
 
 digits as (

@@ -26,7 +26,8 @@ by_quadrant as (
     select
         quadrant,
         count(*) as customers,
-        sum(orders_window) as orders_window,
+        -- A whole number on every engine (PostgreSQL sums bigints to numeric).
+        cast(sum(orders_window) as {{ dbt.type_bigint() }}) as orders_window,
         sum(net_revenue_window) as net_revenue_window,
         sum(gross_profit_window) as gross_profit_window,
         sum(cost_to_serve_window) as cost_to_serve_window,

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=staging_materialization(),
         unique_key=['order_id'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',

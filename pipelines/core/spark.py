@@ -1,0 +1,86 @@
+"""The spark engine from Python: a session for the steps that read what dbt built on
+Spark (the gates, the customer-base models, publish).
+
+dbt's Spark session keeps its catalog in a Derby metastore that one process may hold
+at a time, and a JVM keeps Derby open until it exits, so this process never opens it:
+its session has an in-memory catalog and registers every table from where Spark keeps
+it, the SQL warehouse folder (`<schema>.db/<table>/`, Parquet, written by dbt) and the
+shipped folders (`shipped/<schema>/<table>/`, written by ingest and the customer-base
+models). Tables are registered again each time a step asks, so it reads what the last
+dbt command wrote.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pipelines.core.engines import SPARK, EngineResource
+from pipelines.core.sql import quote_literal as _lit
+
+
+def _tables(engine: EngineResource) -> dict[str, Path]:
+    """`schema.table` -> its folder, for every table Spark holds for this project."""
+    found: dict[str, Path] = {}
+    warehouse = engine.spark_root / "warehouse"
+    if warehouse.is_dir():
+        for schema in sorted(warehouse.glob("*.db")):
+            for table in sorted(schema.iterdir()):
+                if table.is_dir() and not table.name.startswith((".", "_")):
+                    found[f"{schema.name[: -len('.db')]}.{table.name}"] = table
+    found.update(shipped_tables(engine))
+    return found
+
+
+def shipped_tables(engine: EngineResource) -> dict[str, Path]:
+    """The tables other steps shipped to Spark as Parquet folders, by `schema.table`."""
+    shipped = engine.spark_root / "shipped"
+    if not shipped.is_dir():
+        return {}
+    return {
+        f"{schema.name}.{table.name}": table
+        for schema in sorted(shipped.iterdir())
+        if schema.is_dir()
+        for table in sorted(schema.iterdir())
+        if table.is_dir() and not table.name.startswith(".")
+    }
+
+
+def shipped_tables_var(engine: EngineResource) -> dict[str, Any]:
+    """The var a dbt command on Spark gets: the shipped Parquet folders it registers as
+    tables before it builds (macros/engines.sql). Nothing on other engines."""
+    if engine.kind != SPARK:
+        return {}
+    return {"ccp_spark_tables": {name: str(folder) for name, folder in shipped_tables(engine).items()}}
+
+
+def spark_session(engine: EngineResource) -> Any:
+    """This process's Spark session on the engine's master, every table registered."""
+    from pyspark.sql import SparkSession
+
+    engine.spark_root.mkdir(parents=True, exist_ok=True)
+    spark = (
+        SparkSession.builder.master(engine.spark_master)
+        .appName("core-customers")
+        .config("spark.sql.catalogImplementation", "in-memory")
+        # Tables created here are never managed: keep Spark's default folder out of
+        # the working directory all the same.
+        .config("spark.sql.warehouse.dir", str(engine.spark_root / "session-warehouse"))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.log.level", "WARN")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("WARN")
+    register_tables(spark, engine)
+    return spark
+
+
+def register_tables(spark: Any, engine: EngineResource) -> None:
+    spark.catalog.clearCache()
+    for name, folder in _tables(engine).items():
+        schema = name.split(".", 1)[0]
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
+        spark.sql(f"DROP TABLE IF EXISTS {name}")
+        spark.sql(f"CREATE TABLE {name} USING parquet LOCATION {_lit(str(folder))}")
