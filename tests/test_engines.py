@@ -1,4 +1,4 @@
-"""One dbt project, several engines: the marts built on PostgreSQL (and Spark) from the
+"""One dbt project, three engines: the marts built on PostgreSQL and on Spark from the
 same landed files equal DuckDB's, row for row, as published; a refresh on PostgreSQL
 runs its gates there and publishes the same set, naming the engine in the manifest."""
 
@@ -177,6 +177,8 @@ def test_every_engine_publishes_the_marts_duckdb_publishes_row_for_row(
     expected, duckdb_seconds = reference
     engines = {
         "postgres": EngineResource(kind="postgres", postgres_url=postgres_server.create_database("engine_equality")),
+        # A local Spark session, its warehouse and metastore in the test's folder.
+        "spark": EngineResource(kind="spark", spark_master="local[2]", spark_dir=str(tmp_path / "spark-engine")),
     }
     seconds: dict[str, float] = {}
     found: dict[str, list[str]] = {}

@@ -69,6 +69,7 @@ def spark_session(engine: EngineResource) -> Any:
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.log.level", "WARN")
         .getOrCreate()
     )
@@ -81,6 +82,24 @@ def register_tables(spark: Any, engine: EngineResource) -> None:
     spark.catalog.clearCache()
     for name, folder in _tables(engine).items():
         schema = name.split(".", 1)[0]
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema}")
+        if not spark.catalog.databaseExists(schema):
+            spark.sql(f"CREATE DATABASE {schema}")
         spark.sql(f"DROP TABLE IF EXISTS {name}")
         spark.sql(f"CREATE TABLE {name} USING parquet LOCATION {_lit(str(folder))}")
+    _information_schema(spark, list(_tables(engine)))
+
+
+def _information_schema(spark: Any, tables: list[str]) -> None:
+    """`information_schema.columns` as the SQL engines have it (schema, table, column,
+    type, position), for suites that check which columns a table has."""
+    rows = [
+        (name.split(".", 1)[0], name.split(".", 1)[1], field.name, field.dataType.simpleString(), position)
+        for name in tables
+        for position, field in enumerate(spark.table(name).schema.fields, start=1)
+    ]
+    columns = spark.createDataFrame(
+        rows, "table_schema string, table_name string, column_name string, data_type string, ordinal_position int"
+    )
+    if not spark.catalog.databaseExists("information_schema"):
+        spark.sql("CREATE DATABASE information_schema")
+    columns.write.mode("overwrite").saveAsTable("information_schema.columns")

@@ -3,7 +3,8 @@
     one t_x and the customer's age T (both from the first order date, in units of
     clv_time_unit_days), and the mean net revenue m of the repeat order days. The same
     summary at the end of calibration (clv_holdout_days before as_of_date) and the
-    repeat order days after it feed the holdout check. -#}
+    repeat order days after it feed the holdout check. Times are doubles on every
+    engine: Spark would keep a decimal quotient to 6 places, and the fit follows. -#}
 {%- set unit = var('clv_time_unit_days') %}
 with
 
@@ -49,9 +50,9 @@ final as (
         customer_days.last_order_date,
         customer_days.repeat_order_days,
         {{ dbt.datediff('customer_days.first_order_date', 'customer_days.last_order_date', 'day') }}
-        * 1.0 / {{ unit }} as recency_units,
+        / cast({{ unit }} as {{ type_double() }}) as recency_units,
         {{ dbt.datediff('customer_days.first_order_date', 'calibration.as_of_date', 'day') }}
-        * 1.0 / {{ unit }} as age_units,
+        / cast({{ unit }} as {{ type_double() }}) as age_units,
         case
             when customer_days.repeat_order_days > 0
                 then customer_days.repeat_net_revenue / customer_days.repeat_order_days
@@ -64,12 +65,12 @@ final as (
         case
             when customer_days.calibration_order_days > 0
                 then {{ dbt.datediff('customer_days.first_order_date', 'customer_days.calibration_last_order_date', 'day') }}
-                * 1.0 / {{ unit }}
+                / cast({{ unit }} as {{ type_double() }})
         end as calibration_recency_units,
         case
             when customer_days.calibration_order_days > 0
                 then {{ dbt.datediff('customer_days.first_order_date', 'calibration.calibration_end_date', 'day') }}
-                * 1.0 / {{ unit }}
+                / cast({{ unit }} as {{ type_double() }})
         end as calibration_age_units,
         case
             when customer_days.calibration_order_days > 0 then customer_days.holdout_order_days
