@@ -1,6 +1,7 @@
 """One dbt project, three engines: the marts built on PostgreSQL and on Spark from the
-same landed files equal DuckDB's, row for row, as published; a refresh on PostgreSQL
-runs its gates there and publishes the same set, naming the engine in the manifest."""
+same landed files equal DuckDB's, row for row, as published, and pass the gates
+validated in that engine; a refresh on PostgreSQL runs its gates there and publishes
+the same set, naming the engine in the manifest."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.checks.suites import load_suites
+from pipelines.checks.validate import validate_suites
 from pipelines.core.engines import EngineResource
 from pipelines.core.paths import DBT_PROJECT_DIR
 from pipelines.core.settings import Settings
@@ -163,6 +166,21 @@ def differences(reference: Path, other: Path) -> list[str]:
     return found
 
 
+def gate_failures(engine: EngineResource, root: Path) -> list[str]:
+    """The staging, predictions and marts gates validated in the engine, as a refresh
+    validates them there: every failing suite, described."""
+    settings = Settings.from_env({})
+    thresholds = {"max_quarantine_share": settings.max_quarantine_share, "max_orphan_share": settings.max_orphan_share}
+    suites = [
+        s
+        for gate in ("staging", "predictions", "marts")
+        for s in load_suites(settings.expectations_dir, gate, thresholds)
+    ]
+    outcomes = validate_suites(root / "warehouse.duckdb", suites, engine=engine)
+    assert len(outcomes) == len(suites)
+    return [outcome.describe() for outcome in outcomes if not outcome.success]
+
+
 @pytest.fixture(scope="module")
 def reference(raw_warehouse, tmp_path_factory) -> tuple[Path, float]:
     """DuckDB's published marts from the landing set, and the seconds they took."""
@@ -188,11 +206,15 @@ def test_every_engine_publishes_the_marts_duckdb_publishes_row_for_row(
         seconds[kind] = time.perf_counter() - started
         assert json.loads((published / "manifest.json").read_text(encoding="utf-8"))["engine"] == kind
         found[kind] = differences(expected, published)
+        # The gates run where dbt built, through GX's datasource for that engine.
+        found[kind] += gate_failures(engine, tmp_path / kind)
     with capsys.disabled():
         timings = ", ".join(f"{kind} {value:.1f} s" for kind, value in seconds.items())
         print(f"\nbuild and publish: duckdb {duckdb_seconds:.1f} s, {timings}")
     assert not any(found.values()), "\n".join(
-        f"{kind}'s marts differ from DuckDB's:\n" + "\n".join(lines) for kind, lines in found.items() if lines
+        f"on {kind}, marts that differ from DuckDB's or failing gates:\n" + "\n".join(lines)
+        for kind, lines in found.items()
+        if lines
     )
 
 
