@@ -18,6 +18,7 @@ from typing import Any
 import dagster as dg
 
 from pipelines.alerts import failure_alert, send_alert
+from pipelines.core.engines import redact
 from pipelines.core.landing import landed_files
 from pipelines.core.settings import Settings, SettingsError
 from pipelines.core.warehouse import quiet_interpreter_shutdown
@@ -139,13 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     origin = str(settings.landing_dir)
     if settings.sales_source_url:
-        from pipelines.ingest.postgres import redact
-
         origin += f" and sales from {redact(settings.sales_source_url)} (schema {settings.sales_source_schema})"
     target = str(settings.warehouse)
     if settings.engine != "duckdb":
-        from pipelines.core.engines import redact
-
         where = redact(settings.postgres_url) if settings.engine == "postgres" else settings.spark_master
         target += f" and the {settings.engine} engine ({where})"
     print(f"Refreshing {target} from {origin} (dbt log: {log_file}) ...", flush=True)

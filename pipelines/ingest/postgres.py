@@ -21,11 +21,11 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 import pyarrow as pa
 
+from pipelines.core.engines import redact
 from pipelines.core.sql import quote_identifier as _q
 from pipelines.core.sql import quote_literal as _lit
 from pipelines.ingest.contract import Table
@@ -72,17 +72,6 @@ class PostgresSource:
 
     def where(self, table: Table) -> str:
         return f"{self.display}/{self.schema}.{table.name}"
-
-
-def redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" if parts.username else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def ensure_cursor_table(con: duckdb.DuckDBPyConnection) -> None:
