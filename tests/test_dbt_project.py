@@ -94,6 +94,23 @@ def test_earlier_dbt_target_folders_beyond_the_last_few_are_removed(tmp_path):
     )
 
 
+def test_dbt_target_path_gives_a_process_its_own_parse_folder(workdir, monkeypatch):
+    """Two processes side by side (two checkouts, two test workers) each parse into the
+    folder DBT_TARGET_PATH names, as dagster-dbt puts each dbt command's folder there."""
+    from pipelines.transform.project import dbt_project, target_dir
+
+    own = workdir / "own_target"
+    monkeypatch.setenv("DBT_TARGET_PATH", str(own))
+    project = dbt_project(warehouse_resource(Settings.from_env()).dbt_profile_vars())
+
+    assert target_dir() == own
+    assert project.manifest_path == own / "manifest.json"
+    assert project.manifest_path.exists() and (own / "partial_parse.msgpack").exists()
+
+    monkeypatch.setenv("DBT_TARGET_PATH", "elsewhere")
+    assert target_dir() == DBT_PROJECT_DIR / "elsewhere"
+
+
 def _docs_manifest(path, description="Customer key.", parsed_at=1.0, invocation="a"):
     path.write_text(
         json.dumps(

@@ -26,7 +26,7 @@ from pipelines.core.paths import dbt_docs_page
 from pipelines.core.resources import PublishResource
 from pipelines.core.spark import shipped_tables_var
 from pipelines.core.warehouse import WarehouseResource
-from pipelines.transform.project import ProjectDbtCli
+from pipelines.transform.project import ProjectDbtCli, target_dir
 
 CACHE_FOLDER = "docs_page"
 
@@ -109,7 +109,7 @@ def publish_page(key: str, cache: Path, page: Path, generate: Callable[[], Path]
 def dbt_docs(
     dbt: ProjectDbtCli, warehouse: WarehouseResource, engine: EngineResource, publish_target: PublishResource
 ) -> dg.MaterializeResult:
-    target = Path(dbt.project_dir) / "target"
+    target = target_dir()
 
     def generate() -> Path:
         build = warehouse.file.parent / "dbt_docs_build"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import shutil
 import sys
@@ -94,9 +95,17 @@ def _manifest_is_stale(project: DbtProject, profile_vars: Mapping[str, object]) 
     return any(p.is_file() and p.stat().st_mtime > built for p in watched)
 
 
+def target_dir() -> Path:
+    """dbt's target folder: `DBT_TARGET_PATH` (dbt's own setting, relative to the dbt
+    project or absolute), default dbt_project/target. dagster-dbt reads the same variable
+    for the folders of each dbt command and the parse they start from, so a second
+    checkout or test process with its own folder never reads a parse being rewritten."""
+    return DBT_PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+
+
 @functools.cache
-def _prepared(profile_vars_json: str) -> DbtProject:
-    project = DbtProject(project_dir=DBT_PROJECT_DIR)
+def _prepared(profile_vars_json: str, target: Path) -> DbtProject:
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, target_path=target)
     profile_vars = json.loads(profile_vars_json)
     if _manifest_is_stale(project, profile_vars):
         dbt_resource(project).cli(
@@ -110,7 +119,7 @@ def _prepared(profile_vars_json: str) -> DbtProject:
 def dbt_project(profile_vars: Mapping[str, object]) -> DbtProject:
     """The dbt project with an up-to-date manifest (`dbt parse` only when its sources or
     the warehouse connection changed), once per process."""
-    return _prepared(json.dumps(dict(profile_vars), sort_keys=True))
+    return _prepared(json.dumps(dict(profile_vars), sort_keys=True), target_dir())
 
 
 # dagster-dbt gives each dbt command of a run its own target folder,
