@@ -41,13 +41,17 @@ lint: install
 	$(BIN)/ruff format --check .
 	CCP_WAREHOUSE=$$(mktemp -d)/lint.duckdb $(BIN)/sqlfluff lint dbt_project/models --processes 2
 
+# Tests run in one process per core (pytest-xdist); PYTEST_WORKERS=0 runs them in this one.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+
 # Everything, CI included: linters first, then every test.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 # Leaves out the tests marked slow (browser and `dagster dev`, other engines).
 test-fast: lint
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 dev: instance
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import atexit
 import csv
+import os
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -16,6 +18,18 @@ from pipelines.core.warehouse import quiet_interpreter_shutdown
 def pytest_configure(config: pytest.Config) -> None:
     # Runs after pytest's summary: keep DuckDB's shutdown noise out of the closing lines.
     atexit.register(quiet_interpreter_shutdown)
+    # Each test process (pytest-xdist worker) parses and builds in a dbt target folder of
+    # its own: two processes sharing one would read a manifest while the other rewrites
+    # it. Set before any test runs, so dbt commands the tests start inherit it.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        os.environ["DBT_TARGET_PATH"] = os.path.join(os.environ.get("DBT_TARGET_PATH", "target"), worker)
+        # A worker's __main__ is a bare module (no file, no spec), which PySpark's
+        # Connect package takes for its own doctest run and exits from with status 0
+        # (pyspark.sql.connect.utils.check_dependencies) when GX imports it.
+        main = sys.modules["__main__"]
+        if getattr(main, "__spec__", None) is None and not hasattr(main, "__file__"):
+            main.__file__ = sys.argv[0]
 
 
 def point_settings_at(mp: pytest.MonkeyPatch, root: Path) -> None:
@@ -54,6 +68,22 @@ def mart_checksums(warehouse: Path) -> dict[str, tuple]:
         return {
             t: con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM marts.{t} AS t").fetchone() for t in tables
         }
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # pytest-xdist groups a test by a suffix on its node id; a pytest that ignores it
+    # (9.2, pytest-xdist issue 1386) would spread a group silently, building its
+    # workspace once per process. Such a test fails instead, saying why.
+    grouped = item.get_closest_marker("xdist_group") is not None
+    if grouped and getattr(item.config.option, "loadgroup", False) and "@" not in item.nodeid:
+        pytest.fail("pytest-xdist did not group this test (xdist_group); see the pytest pin in pyproject.toml")
+
+
+# The tests reading `refreshed` (two refreshes) carry this mark, so that `--dist loadgroup`
+# runs them in one process and the workspace is built once. `small_release` (one refresh)
+# may be built once per process instead: the failure tests that copy it each run the
+# pipeline again and are better spread over the processes.
+REFRESHED = pytest.mark.xdist_group("refreshed")
 
 
 @pytest.fixture(scope="session")

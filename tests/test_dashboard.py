@@ -33,6 +33,10 @@ from pipelines.dashboard.views import PAGES
 from pipelines.publish import release
 from pipelines.run import failure_messages
 from tests.chromium import Chromium, find_chromium
+from tests.conftest import REFRESHED
+
+# Most tests here read the workspace of `refreshed`.
+pytestmark = REFRESHED
 
 APP = PROJECT_ROOT / "pipelines" / "dashboard" / "app.py"
 SCREENSHOTS = PROJECT_ROOT / "tests" / "screenshots"

@@ -16,7 +16,7 @@ import pytest
 from pipelines.core.settings import Settings
 from pipelines.demo import generate
 from pipelines.run import failure_messages, run_refresh
-from tests.conftest import mart_checksums
+from tests.conftest import REFRESHED, mart_checksums
 
 MARTS = {
     "customer_value",
@@ -105,6 +105,7 @@ def test_a_dbt_command_gets_the_engine_password_in_its_own_environment_only(monk
     assert dbt_cli_module.DbtCliInvocation is invocation
 
 
+@REFRESHED
 def test_a_refresh_builds_every_mart_from_landed_files(refreshed):
     settings, first, _, _ = refreshed
     assert first.success, failure_messages(first)
@@ -119,6 +120,7 @@ def test_a_refresh_builds_every_mart_from_landed_files(refreshed):
     assert counts["customer_value"] >= customers
 
 
+@REFRESHED
 def test_a_second_run_on_the_same_files_loads_nothing_again_and_gives_the_same_marts(refreshed):
     settings, _, second, checksums = refreshed
     assert second.success, failure_messages(second)
@@ -186,6 +188,7 @@ def _agree(ours: pd.Series, theirs: pd.Series, kind: str) -> pd.Series:
     return (ours.isna() & theirs.isna()) | equal.fillna(False).astype(bool)
 
 
+@REFRESHED
 def test_the_marts_match_an_independent_implementation_of_the_rules(refreshed):
     """bench/baselines/pandas_rules implements SPEC sections 4, 7.1 and 7.2 from their text alone."""
     from bench.baselines import pandas_rules
@@ -330,6 +333,7 @@ def test_a_bad_launchpad_date_fails_the_run_naming_the_run_config_before_dbt(wor
     assert "dbt_staging" not in started and "dbt_marts" not in started, started
 
 
+@REFRESHED
 def test_every_published_column_has_a_description_and_a_bi_type_in_both_formats(refreshed):
     from pipelines.publish.release import PUBLISHED_TABLES, PUBLISHED_TYPES
 
@@ -362,6 +366,7 @@ def test_every_published_column_has_a_description_and_a_bi_type_in_both_formats(
     assert [(t, c) for t, c, kind, _ in columns if parquet[t][c] != kind] == []
 
 
+@REFRESHED
 def test_each_dbt_asset_reports_its_columns_with_type_and_description(refreshed):
     _, first, *_ = refreshed
     schemas = {
@@ -381,6 +386,7 @@ def test_each_dbt_asset_reports_its_columns_with_type_and_description(refreshed)
     assert [key for key, schema in schemas.items() if key[0] in built and schema is None] == []
 
 
+@REFRESHED
 def test_the_second_run_publishes_the_kept_dbt_docs_page_without_running_dbt_docs(refreshed):
     settings, first, second, _ = refreshed
     docs = {}
