@@ -67,7 +67,9 @@ def dagster_dev(workdir: Path):
     try:
         yield port, process, workdir / "dagster_dev.log"
     finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+        # Ctrl-C is what `dagster dev` shuts its webserver, daemon and code server down
+        # on; SIGTERM alone left it running until the 30 s wait ran out.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
             try:
                 os.killpg(process.pid, sig)
             except ProcessLookupError:
