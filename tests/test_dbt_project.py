@@ -16,7 +16,7 @@ from pipelines.ingest.loader import ensure_raw_schema
 from pipelines.predict.estimate import Settings as FitSettings
 from pipelines.predict.estimate import estimate
 from pipelines.transform.docs import page_key, publish_page
-from pipelines.transform.project import dbt_executable, prune_invocation_folders
+from pipelines.transform.project import dbt_executable, hand_back_parse, prune_invocation_folders
 
 
 def dbt(*args: str, settings: Settings) -> subprocess.CompletedProcess:
@@ -94,21 +94,49 @@ def test_earlier_dbt_target_folders_beyond_the_last_few_are_removed(tmp_path):
     )
 
 
-def test_dbt_target_path_gives_a_process_its_own_parse_folder(workdir, monkeypatch):
-    """Two processes side by side (two checkouts, two test workers) each parse into the
-    folder DBT_TARGET_PATH names, as dagster-dbt puts each dbt command's folder there."""
+def test_dbt_parses_into_its_own_target_folder_and_again_only_for_another_catalog(workdir, monkeypatch):
+    """DBT_TARGET_PATH gives a process (a second checkout, a test worker) its own parse,
+    as dagster-dbt puts each dbt command's folder there. Another warehouse file with the
+    same name needs no `dbt parse` (the first dbt step of a run parses for it and hands
+    the parse on); another file name is another DuckDB catalog in the manifest."""
     from pipelines.transform.project import dbt_project, target_dir
 
     own = workdir / "own_target"
     monkeypatch.setenv("DBT_TARGET_PATH", str(own))
-    project = dbt_project(warehouse_resource(Settings.from_env()).dbt_profile_vars())
 
-    assert target_dir() == own
-    assert project.manifest_path == own / "manifest.json"
-    assert project.manifest_path.exists() and (own / "partial_parse.msgpack").exists()
+    def prepared_for(warehouse):
+        monkeypatch.setenv("CCP_WAREHOUSE", str(warehouse))
+        monkeypatch.setenv("CCP_DUCKDB_TEMP_DIR", str(warehouse.parent / "duckdb_tmp"))
+        project = dbt_project(warehouse_resource(Settings.from_env()).dbt_profile_vars())
+        return project, project.manifest_path.stat().st_mtime_ns
+
+    project, parsed = prepared_for(workdir / "a" / "warehouse.duckdb")
+    assert target_dir() == own and project.manifest_path == own / "manifest.json"
+    assert (own / "partial_parse.msgpack").exists()
+    assert prepared_for(workdir / "b" / "warehouse.duckdb")[1] == parsed
+    _, reparsed = prepared_for(workdir / "c" / "other.duckdb")
+    assert reparsed != parsed
+    assert '"database": "other"' in (own / "manifest.json").read_text()
 
     monkeypatch.setenv("DBT_TARGET_PATH", "elsewhere")
     assert target_dir() == DBT_PROJECT_DIR / "elsewhere"
+
+
+def test_a_commands_new_parse_is_handed_back_for_the_next_command(tmp_path):
+    project_target, step = tmp_path / "target", tmp_path / "target" / "dbt_staging-0000001-0000001"
+    step.mkdir(parents=True)
+    (project_target / "partial_parse.msgpack").write_bytes(b"parse for the default vars")
+
+    # A command that parsed nothing new, or wrote no parse, leaves the kept one alone.
+    assert not hand_back_parse(step, project_target)
+    (step / "partial_parse.msgpack").write_bytes(b"parse for the default vars")
+    assert not hand_back_parse(step, project_target)
+
+    # One that parsed again (other vars) hands its parse on.
+    (step / "partial_parse.msgpack").write_bytes(b"parse for as_of_date 2025-06-30")
+    assert hand_back_parse(step, project_target)
+    assert (project_target / "partial_parse.msgpack").read_bytes() == b"parse for as_of_date 2025-06-30"
+    assert sorted(p.name for p in project_target.iterdir()) == ["dbt_staging-0000001-0000001", "partial_parse.msgpack"]
 
 
 def _docs_manifest(path, description="Customer key.", parsed_at=1.0, invocation="a"):

@@ -27,7 +27,7 @@ from pipelines.core.outcomes import DBT_TESTS_CHECK
 from pipelines.core.resources import RunParameters
 from pipelines.core.spark import shipped_tables_var
 from pipelines.core.warehouse import WarehouseResource
-from pipelines.transform.project import ProjectDbtCli, prune_invocation_folders
+from pipelines.transform.project import ProjectDbtCli, hand_back_parse, prune_invocation_folders
 
 
 # Generic tests that check several columns or expressions of a model in one scan
@@ -287,6 +287,7 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
                 yield event
         for asset_key, outcome in sorted(outcomes.items(), key=lambda item: item[0].to_user_string()):
             yield outcome.result(asset_key)
+        hand_back_parse(Path(invocation.target_path), project.project_dir / project.target_path)
         prune_invocation_folders(invocation.target_path)
         if failure is not None:
             raise failure

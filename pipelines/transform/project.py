@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import filecmp
 import functools
 import json
 import os
@@ -78,15 +79,28 @@ def _parse_vars_file(project: DbtProject) -> Path:
     return project.project_dir / project.target_path / "parse_vars.json"
 
 
+# Vars that only say how to reach the warehouse. The manifest does not change with them,
+# only with the DuckDB catalog name, the warehouse file's stem; each makes dbt parse
+# again (they are in its profile), which the first dbt step of a run then does itself
+# and hands on (hand_back_parse): cheaper than a `dbt parse` of its own.
+_CONNECTION_ONLY = ("ccp_duckdb_memory_limit", "ccp_duckdb_threads", "ccp_duckdb_temp_dir", "ccp_dbt_threads")
+
+
+def manifest_key(profile_vars: Mapping[str, object]) -> dict[str, object]:
+    """What of the connection the manifest depends on."""
+    key = {name: value for name, value in profile_vars.items() if name not in _CONNECTION_ONLY}
+    if "ccp_warehouse" in key:
+        key["ccp_warehouse"] = Path(str(key["ccp_warehouse"])).stem
+    return key
+
+
 def _manifest_is_stale(project: DbtProject, profile_vars: Mapping[str, object]) -> bool:
     manifest = project.manifest_path
     if not manifest.exists():
         return True
-    # Builds reuse the parse (dagster-dbt copies partial_parse.msgpack) only while they
-    # pass the vars it was parsed with, and the profile's connection is among them:
-    # parse again once when the warehouse settings change.
+    # Parse again for another engine or catalog name, or when the project changed.
     vars_file = _parse_vars_file(project)
-    if not vars_file.exists() or json.loads(vars_file.read_text()) != dict(profile_vars):
+    if not vars_file.exists() or json.loads(vars_file.read_text()) != manifest_key(profile_vars):
         return True
     built = manifest.stat().st_mtime
     watched = [project.project_dir / "dbt_project.yml"]
@@ -112,14 +126,36 @@ def _prepared(profile_vars_json: str, target: Path) -> DbtProject:
             ["parse", "--quiet", "--no-version-check", "--vars", profile_vars_json],
             target_path=project.target_path,
         ).wait()
-        _parse_vars_file(project).write_text(profile_vars_json)
+        _parse_vars_file(project).write_text(json.dumps(manifest_key(profile_vars), sort_keys=True))
     return project
 
 
 def dbt_project(profile_vars: Mapping[str, object]) -> DbtProject:
-    """The dbt project with an up-to-date manifest (`dbt parse` only when its sources or
-    the warehouse connection changed), once per process."""
+    """The dbt project with an up-to-date manifest (`dbt parse` only when its sources, the
+    engine or the warehouse's catalog name changed), once per process."""
     return _prepared(json.dumps(dict(profile_vars), sort_keys=True), target_dir())
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def hand_back_parse(invocation_target: Path, project_target: Path) -> bool:
+    """Keeps a dbt command's parse as the one the next command starts from.
+
+    dagster-dbt starts each command from the project's `partial_parse.msgpack`. A command
+    whose vars differ from that parse's (a run's as_of_date or business vars, each
+    month-end partition of a backfill) parses the whole project again, about 3 s, and
+    writes the result to its own folder only, so each later step of the run would parse
+    again too. dbt checks a parse's vars, connection and files before using it, so the
+    newest parse is always safe to start from. Returns whether it was handed back."""
+    fresh = invocation_target / PARTIAL_PARSE
+    kept = project_target / PARTIAL_PARSE
+    if not fresh.exists() or (kept.exists() and filecmp.cmp(fresh, kept, shallow=False)):
+        return False
+    aside = kept.with_name(f".{PARTIAL_PARSE}.{os.getpid()}.tmp")
+    shutil.copyfile(fresh, aside)
+    os.replace(aside, kept)
+    return True
 
 
 # dagster-dbt gives each dbt command of a run its own target folder,
