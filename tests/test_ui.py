@@ -68,14 +68,15 @@ def dagster_dev(workdir: Path):
         yield port, process, workdir / "dagster_dev.log"
     finally:
         # Ctrl-C is what `dagster dev` shuts its webserver, daemon and code server down
-        # on; SIGTERM alone left it running until the 30 s wait ran out.
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        # on (SIGTERM left it running until a 30 s wait ran out); a webserver that has
+        # served a browser waits for it on the first, a second one makes it quit.
+        for sig, wait in ((signal.SIGINT, 10), (signal.SIGINT, 10), (signal.SIGKILL, 30)):
             try:
                 os.killpg(process.pid, sig)
             except ProcessLookupError:
                 break
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=wait)
                 break
             except subprocess.TimeoutExpired:
                 continue
