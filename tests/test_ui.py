@@ -63,14 +63,16 @@ def dagster_dev(workdir: Path):
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # A pytest-xdist worker ignores SIGINT, and a child keeps ignored signals: give
+        # `dagster dev` back its Ctrl-C, which the teardown below stops it with.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         yield port, process, workdir / "dagster_dev.log"
     finally:
         # Ctrl-C is what `dagster dev` shuts its webserver, daemon and code server down
-        # on (SIGTERM left it running until a 30 s wait ran out); a webserver that has
-        # served a browser waits for it on the first, a second one makes it quit.
-        for sig, wait in ((signal.SIGINT, 10), (signal.SIGINT, 10), (signal.SIGKILL, 30)):
+        # on; SIGTERM left it running until a 30 s wait ran out.
+        for sig, wait in ((signal.SIGINT, 20), (signal.SIGKILL, 30)):
             try:
                 os.killpg(process.pid, sig)
             except ProcessLookupError:
