@@ -20,9 +20,12 @@ export DO_NOT_TRACK := 1
 
 install: $(VENV)/.installed
 
+# Bytecode compiled once here: where PYTHONDONTWRITEBYTECODE is set, every process
+# (each dbt command, each run) would otherwise compile its imports again (`dbt --version`
+# 5.3 s -> 3.1 s, importing the definitions 10.6 s -> 5.1 s on 2 cores).
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 # Options of the run after ARGS=, e.g. ARGS="--as-of-date 2025-06-30 --full-refresh".
