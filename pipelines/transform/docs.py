@@ -11,7 +11,6 @@ anew."""
 
 import hashlib
 import json
-import os
 import shutil
 from collections.abc import Callable
 from importlib import metadata
@@ -26,7 +25,7 @@ from pipelines.core.paths import dbt_docs_page
 from pipelines.core.resources import PublishResource
 from pipelines.core.spark import shipped_tables_var
 from pipelines.core.warehouse import WarehouseResource
-from pipelines.transform.project import ProjectDbtCli, target_dir
+from pipelines.transform.project import ProjectDbtCli, copy_aside, target_dir
 
 CACHE_FOLDER = "docs_page"
 
@@ -74,26 +73,18 @@ def page_key(manifest_path: Path, con: duckdb.DuckDBPyConnection) -> str:
     return digest.hexdigest()
 
 
-def _write_aside(source: Path, target: Path) -> None:
-    """Readers never see a half-written file: write aside, then rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    aside = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(source, aside)
-    os.replace(aside, target)
-
-
 def publish_page(key: str, cache: Path, page: Path, generate: Callable[[], Path]) -> bool:
     """Publishes the cached page when its key is `key`, else the page `generate()`
     writes (then cached under `key`). Returns whether the cached page was reused."""
     cached_page, cached_key = cache / "static_index.html", cache / "key"
     if cached_page.exists() and cached_key.exists() and cached_key.read_text() == key:
-        _write_aside(cached_page, page)
+        copy_aside(cached_page, page)
         return True
     generated = generate()
     cached_key.unlink(missing_ok=True)
-    _write_aside(generated, cached_page)
+    copy_aside(generated, cached_page)
     cached_key.write_text(key)
-    _write_aside(generated, page)
+    copy_aside(generated, page)
     return False
 
 
@@ -142,7 +133,7 @@ def dbt_docs(
     page = dbt_docs_page(publish_target.folder)
     if not engine.is_duckdb:
         # The catalog is the engine's, and the key reads DuckDB's schema: no kept page.
-        _write_aside(generate(), page)
+        copy_aside(generate(), page)
         return dg.MaterializeResult(
             metadata={"page": dg.MetadataValue.url(page.as_uri()), "bytes": page.stat().st_size}
         )

@@ -139,6 +139,14 @@ def dbt_project(profile_vars: Mapping[str, object]) -> DbtProject:
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
+def copy_aside(source: Path, target: Path) -> None:
+    """Readers never see a half-written file: copy aside, then rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    aside = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, aside)
+    os.replace(aside, target)
+
+
 def hand_back_parse(invocation_target: Path, project_target: Path) -> bool:
     """Keeps a dbt command's parse as the one the next command starts from.
 
@@ -152,9 +160,7 @@ def hand_back_parse(invocation_target: Path, project_target: Path) -> bool:
     kept = project_target / PARTIAL_PARSE
     if not fresh.exists() or (kept.exists() and filecmp.cmp(fresh, kept, shallow=False)):
         return False
-    aside = kept.with_name(f".{PARTIAL_PARSE}.{os.getpid()}.tmp")
-    shutil.copyfile(fresh, aside)
-    os.replace(aside, kept)
+    copy_aside(fresh, kept)
     return True
 
 
