@@ -19,9 +19,9 @@ from pipelines.transform.docs import page_key, publish_page
 from pipelines.transform.project import dbt_executable, hand_back_parse, prune_invocation_folders
 
 
-def dbt(*args: str, settings: Settings) -> subprocess.CompletedProcess:
+def dbt(*args: str, settings: Settings, business_vars: dict | None = None) -> subprocess.CompletedProcess:
     # The connection as the pipeline passes it: vars of the command, not the environment.
-    profile = json.dumps(warehouse_resource(settings).dbt_profile_vars())
+    profile = json.dumps({**warehouse_resource(settings).dbt_profile_vars(), **(business_vars or {})})
     return subprocess.run(
         [dbt_executable(), *args, "--vars", profile, "--no-version-check"],
         cwd=DBT_PROJECT_DIR,
@@ -69,6 +69,39 @@ def test_dbt_builds_on_empty_input_and_every_unit_test_passes(workdir):
     assert "ERROR=0" in result.stdout and "FAIL=" not in result.stdout.split("Done.")[-1]
     unit_tests = [line for line in result.stdout.splitlines() if "unit_test" in line or "::" in line]
     assert sum(" PASS " in line for line in unit_tests) >= 15, "\n".join(unit_tests)
+
+
+def test_the_history_is_recomputed_whole_when_a_business_setting_changes(workdir):
+    settings = Settings.from_env()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        ensure_raw_schema(con)
+
+    def recompute(business_vars: dict | None = None, select: str = "int_history_recompute_from") -> tuple:
+        result = dbt("run", "--select", select, settings=settings, business_vars=business_vars)
+        assert result.returncode == 0, result.stdout[-4000:]
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            return con.execute("SELECT reason FROM intermediate.int_history_recompute_from").fetchone()[0]
+
+    assert recompute(select="+built_history_inputs") == "no earlier build"
+    assert recompute() == "nothing changed"
+    # as_of_date is not a setting of the history: the facts it counts are compared.
+    assert recompute({"as_of_date": "2025-06-30"}) == "nothing changed"
+    assert recompute({"value_window_days": 300}) == "settings or models changed"
+    assert recompute({"reporting_currency": "USD"}) == "settings or models changed"
+    # A run that decided what to recompute but did not finish the history.
+    assert recompute() == "unfinished earlier build"
+
+
+def test_every_business_setting_is_in_the_history_fingerprint():
+    import re
+
+    import yaml
+
+    project_vars = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    macro = (DBT_PROJECT_DIR / "macros" / "history.sql").read_text()
+    listed = re.search(r"macro history_setting_names\(\).*?\[(.*?)\]", macro, re.S).group(1)
+    names = set(re.findall(r"'(\w+)'", listed))
+    assert names == set(project_vars) - {"as_of_date"}
 
 
 def test_earlier_dbt_target_folders_beyond_the_last_few_are_removed(tmp_path):

@@ -216,12 +216,27 @@ def test_the_marts_match_an_independent_implementation_of_the_rules(refreshed):
 
 
 STAGING = ("stg_sales__order_lines", "stg_sales__returns", "stg_crm__customers", "stg_crm__interactions")
+# The month-end history the marts step does not publish, kept from run to run like it.
+HISTORY = (
+    "int_customer_month_end_changes",
+    "int_customer_month_end_orders",
+    "int_customer_month_end_value",
+    "int_customer_month_end_rank_counts",
+    "int_customer_month_end_key_account",
+    "int_customer_month_end_scores",
+    "int_one_time_buyer_thresholds_history",
+)
 
 
 def _contents(settings: Settings) -> dict[str, list]:
-    """Every staging and mart row, leaving out when each file happened to be loaded."""
+    """Every staging, month-end history and mart row, leaving out when each file
+    happened to be loaded."""
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        tables = [f"staging.{t}" for t in STAGING] + [f"marts.{m}" for m in sorted(MARTS)]
+        tables = (
+            [f"staging.{t}" for t in STAGING]
+            + [f"intermediate.{t}" for t in HISTORY]
+            + [f"marts.{m}" for m in sorted(MARTS)]
+        )
         return {
             table: con.execute(f"SELECT * EXCLUDE (loaded_at) FROM {table} ORDER BY ALL").fetchall()
             if table.startswith("staging.")
@@ -230,11 +245,25 @@ def _contents(settings: Settings) -> dict[str, list]:
         }
 
 
+def _recomputed(settings: Settings) -> tuple:
+    """Where the run recomputed the month-end history from, and why."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute("SELECT recompute_from, reason FROM intermediate.int_history_recompute_from").fetchone()
+
+
+def _month_end(day: str) -> pd.Timestamp:
+    return (pd.Timestamp(day) + pd.offsets.MonthEnd(0)).date()
+
+
+def _csv_rows(folder) -> list[dict]:
+    return [row for path in sorted(folder.glob("*.csv")) for row in pd.read_csv(path, dtype=str).to_dict("records")]
+
+
 def test_an_incremental_run_on_new_batches_gives_what_a_full_build_gives(workdir, monkeypatch):
     landing = workdir / "landing"
     generate(landing, order_lines=3000, seed=11)
-    # Hold back the last month of every table, run, then land it with two restatements:
-    # one in a batch named after all others, one in a late batch named before them.
+    # Hold back the last month of every table and run; then land it: the history is
+    # recomputed from that month's end only.
     held = {}
     for path in sorted(landing.rglob("*.csv")):
         if path.name == sorted(path.parent.glob("*.csv"))[-1].name:
@@ -242,10 +271,24 @@ def test_an_incremental_run_on_new_batches_gives_what_a_full_build_gives(workdir
             path.unlink()
     first = run_refresh(Settings.from_env())
     assert first.success, failure_messages(first)
+    assert _recomputed(Settings.from_env())[1] == "no earlier build"
     for path, content in held.items():
         path.write_bytes(content)
-    lines_dir = landing / "sales" / "order_lines"
-    header, *rows = (lines_dir / sorted(p.name for p in lines_dir.glob("*.csv"))[0]).read_text().splitlines()
+    last_month = sorted(held)[0].stem
+    second = run_refresh(Settings.from_env())
+    assert second.success, failure_messages(second)
+    assert _recomputed(Settings.from_env()) == (_month_end(f"{last_month}-01"), "changed facts")
+
+    # Then late and restated data in the middle of the history: an order line restated
+    # in a batch named after all others, and again in a late batch named before them
+    # (which loses); a restated FX rate; a return booked late for an older order.
+    sales = landing / "sales"
+    months = sorted(p.stem for p in (sales / "order_lines").glob("*.csv"))
+    orders = pd.DataFrame(_csv_rows(sales / "orders")).set_index("order_id")
+    completed = orders[orders["status"] == "completed"]
+    lines_dir = sales / "order_lines"
+    header, *rows = (lines_dir / f"{months[len(months) // 2]}.csv").read_text().splitlines()
+    rows = [r for r in rows if r.split(",")[0] in completed.index]
     quantity = header.split(",").index("quantity")
 
     def restated(row: str, value: str) -> str:
@@ -255,9 +298,30 @@ def test_an_incremental_run_on_new_batches_gives_what_a_full_build_gives(workdir
 
     (lines_dir / "9999-restated.csv").write_text("\n".join([header, restated(rows[0], "7")]) + "\n")
     (lines_dir / "0000-late.csv").write_text("\n".join([header, restated(rows[1], "9")]) + "\n")
+    restated_day = completed.loc[rows[0].split(",")[0], "ordered_at"][:10]
 
-    second = run_refresh(Settings.from_env())
-    assert second.success, failure_messages(second)
+    foreign = completed[
+        (completed["currency"] != "CNY") & (completed["ordered_at"].str[:7] == months[len(months) // 3])
+    ]
+    rate_day, currency = foreign["ordered_at"].iloc[0][:10], foreign["currency"].iloc[0]
+    (sales / "fx_rates" / "9999-restated.csv").write_text(
+        f"rate_date,currency,rate_to_reporting\n{rate_day},{currency},1.2345\n"
+    )
+
+    late_order = completed[completed["ordered_at"].str[:7] == months[len(months) * 2 // 3]].index[0]
+    late_line = next(r for r in _csv_rows(lines_dir) if r["order_id"] == late_order)
+    returned_at = (pd.Timestamp(completed.loc[late_order, "ordered_at"]) + pd.Timedelta(days=3)).isoformat(sep=" ")
+    (sales / "returns" / "9999-late.csv").write_text(
+        "return_id,order_id,line_number,returned_at,quantity,refund_amount\n"
+        f"RT99999999,{late_order},{late_line['line_number']},{returned_at},1,1.00\n"
+    )
+
+    third = run_refresh(Settings.from_env())
+    assert third.success, failure_messages(third)
+    assert _recomputed(Settings.from_env()) == (
+        _month_end(min(restated_day, rate_day, returned_at[:10])),
+        "changed facts",
+    )
     incremental = _contents(Settings.from_env())
 
     monkeypatch.setenv("CCP_WAREHOUSE", str(workdir / "rebuilt.duckdb"))

@@ -5,6 +5,7 @@
     first one whose window has passed it, so it is added at the one and taken off at
     the other; int_customer_month_end_orders sums the changes up month by month. This
     replaces joining every fact to the twelve or so month ends that count it. -#}
+{{ history_config() }}
 {%- set n = var('value_window_days') %}
 with
 
@@ -118,7 +119,7 @@ final as (
         max(changes.last_order_date) as last_order_date
     from changes
     cross join params
-    where changes.month_end <= params.as_of_date
+    where changes.month_end <= params.as_of_date {{ recomputed_months_only('changes.month_end', 'and') }}
     group by changes.customer_id, cast(changes.month_end as date)
 )
 

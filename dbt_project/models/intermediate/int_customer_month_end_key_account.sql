@@ -8,18 +8,19 @@
     measures are looked up in int_customer_month_end_rank_counts and the profit rank is
     read from the profit ranking of int_customer_month_end_value: a sort of every row
     saved for each. -#}
+{{ history_config() }}
 with
 
 ordering as (
-    select * from {{ ref('int_customer_month_end_orders') }}
+    select * from {{ ref('int_customer_month_end_orders') }} {{ recomputed_months_only() }}
 ),
 
 value as (
-    select * from {{ ref('int_customer_month_end_value') }}
+    select * from {{ ref('int_customer_month_end_value') }} {{ recomputed_months_only() }}
 ),
 
 rank_counts as (
-    select * from {{ ref('int_customer_month_end_rank_counts') }}
+    select * from {{ ref('int_customer_month_end_rank_counts') }} {{ recomputed_months_only() }}
 ),
 
 buyers as (

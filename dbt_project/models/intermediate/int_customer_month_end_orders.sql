@@ -9,6 +9,7 @@
     referral), a few per customer, not at each of the customer's month ends: they are
     added up over those events, and each event's figures are then spread over the
     month ends until the customer's next one. -#}
+{{ history_config() }}
 with
 
 month_ends as (
@@ -29,6 +30,10 @@ order_history as (
 
 changes as (
     select * from {{ ref('int_customer_month_end_changes') }}
+),
+
+recomputed_month_ends as (
+    select * from {{ ref('int_month_ends') }} {{ recomputed_months_only() }}
 ),
 
 history_bounds as (
@@ -200,7 +205,7 @@ final as (
         cast(spans.interactions_window as bigint) as interactions_window,
         cast(spans.referrals_made as bigint) as referrals_made
     from spans
-    inner join month_ends
+    inner join recomputed_month_ends as month_ends
         on spans.span_from <= month_ends.month_end
         and spans.span_until > month_ends.month_end
 )

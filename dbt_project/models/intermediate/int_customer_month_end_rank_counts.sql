@@ -4,14 +4,15 @@
     the ranks up here instead of sorting every customer for each measure. A model of
     its own so that each table is read once per plan (a twice-read one would be held
     whole). -#}
+{{ history_config() }}
 with
 
 ordering as (
-    select * from {{ ref('int_customer_month_end_orders') }}
+    select * from {{ ref('int_customer_month_end_orders') }} {{ recomputed_months_only() }}
 ),
 
 value as (
-    select * from {{ ref('int_customer_month_end_value') }}
+    select * from {{ ref('int_customer_month_end_value') }} {{ recomputed_months_only() }}
 ),
 
 measures as (

@@ -3,14 +3,15 @@
     key-account score before the churn penalty (empty before the first order). A
     model of its own so that the history joins one large table to another, not two:
     two at once would not fit at scale. -#}
+{{ history_config() }}
 with
 
 ordering as (
-    select * from {{ ref('int_customer_month_end_orders') }}
+    select * from {{ ref('int_customer_month_end_orders') }} {{ recomputed_months_only() }}
 ),
 
 key_account as (
-    select * from {{ ref('int_customer_month_end_key_account') }}
+    select * from {{ ref('int_customer_month_end_key_account') }} {{ recomputed_months_only() }}
 ),
 
 final as (

@@ -3,10 +3,11 @@
     the customer's place in that month end's revenue and profit rankings. The value
     half of customer_tier_history; a model of its own so that the rankings sort these
     few columns, not the whole history row. -#}
+{{ history_config() }}
 with
 
 month_ends as (
-    select * from {{ ref('int_month_ends') }}
+    select * from {{ ref('int_month_ends') }} {{ recomputed_months_only() }}
 ),
 
 customer_days as (

@@ -2,10 +2,11 @@
     interpolation) of all gaps between consecutive distinct order dates of all
     customers up to the month end, read from a running histogram per month end: exact,
     without re-sorting every earlier gap for every month. -#}
+{{ history_config() }}
 with
 
 month_ends as (
-    select * from {{ ref('int_month_ends') }}
+    select * from {{ ref('int_month_ends') }} {{ recomputed_months_only() }}
 ),
 
 gaps as (

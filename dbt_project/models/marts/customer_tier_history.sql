@@ -2,20 +2,21 @@
     at every month end in the data, recomputed from dated facts with the same rules as
     customer_value (macros/rules.sql), so the history can be rebuilt or backfilled at
     any time. -#}
+{{ history_config() }}
 with
 
 ordering as (
     -- Ordering facts and the key-account score before the churn penalty.
-    select * from {{ ref('int_customer_month_end_scores') }}
+    select * from {{ ref('int_customer_month_end_scores') }} {{ recomputed_months_only() }}
 ),
 
 value as (
-    select * from {{ ref('int_customer_month_end_value') }}
+    select * from {{ ref('int_customer_month_end_value') }} {{ recomputed_months_only() }}
 ),
 
 one_time_thresholds as (
     -- The one-time-buyer gaps as they stood on each month end.
-    select * from {{ ref('int_one_time_buyer_thresholds_history') }}
+    select * from {{ ref('int_one_time_buyer_thresholds_history') }} {{ recomputed_months_only() }}
 ),
 
 facts as (
