@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from pipelines.checks.suites import load_suites
@@ -276,3 +277,22 @@ def test_a_refresh_on_postgres_runs_its_gates_there_and_names_the_engine(workdir
     with engine.postgres_connection() as pg, pg.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM marts.customer_value")
         assert cursor.fetchone()[0] == manifest["tables"]["customer_value"]["rows"]
+
+    # Another refresh on an earlier as_of_date: the month-end history, kept in
+    # PostgreSQL, drops the month ends after it and keeps the earlier ones as built.
+    history = "SELECT * FROM marts.customer_tier_history WHERE month_end <= %s ORDER BY month_end, customer_id"
+    with engine.postgres_connection() as pg, pg.cursor() as cursor:
+        cursor.execute("SELECT max(month_end) FROM marts.customer_tier_history")
+        last_month_end = cursor.fetchone()[0]
+        earlier = (pd.Timestamp(last_month_end) - pd.offsets.MonthEnd(6)).date()
+        cursor.execute(history, [earlier])
+        before = cursor.fetchall()
+    again = run_refresh(settings, resources={"run_parameters": {"as_of_date": f"{earlier + pd.Timedelta(days=10)}"}})
+    assert again.success, failure_messages(again)
+    with engine.postgres_connection() as pg, pg.cursor() as cursor:
+        cursor.execute("SELECT recompute_from, reason FROM intermediate.int_history_recompute_from")
+        assert cursor.fetchone() == ((earlier + pd.offsets.MonthEnd(1)).date(), "changed facts")
+        cursor.execute("SELECT max(month_end) FROM marts.customer_tier_history")
+        assert cursor.fetchone()[0] == earlier
+        cursor.execute(history, [earlier])
+        assert cursor.fetchall() == before and before
