@@ -87,3 +87,65 @@
     {%- endif -%}
     {{ return(local_md5(parts | join('\n'))) }}
 {%- endmacro %}
+
+
+{#- The models that keep the month-end history, all keyed by month_end. -#}
+{% macro history_model_names() -%}
+    {{ return([
+        'int_customer_month_end_changes', 'int_customer_month_end_orders',
+        'int_customer_month_end_value', 'int_customer_month_end_rank_counts',
+        'int_customer_month_end_key_account', 'int_customer_month_end_scores',
+        'int_one_time_buyer_thresholds_history', 'customer_tier_history',
+    ]) }}
+{%- endmacro %}
+
+
+{#- The data tests of a kept history model read only the month ends this run
+    recomputed: the others were tested when they were built and have not changed since.
+    Otherwise dbt's own: the rows of a test's `where` config. -#}
+{% macro default__get_where_subquery(relation) -%}
+    {%- set conditions = [] -%}
+    {%- if config.get('where') -%}
+        {%- do conditions.append(config.get('where')) -%}
+    {%- endif -%}
+    {%- if execute and relation.identifier in history_model_names() and history_materialization() == 'incremental' -%}
+        {%- set bounds = adapter.get_relation(database=relation.database, schema='intermediate', identifier='int_history_recompute_from') -%}
+        {%- if bounds is not none -%}
+            {%- do conditions.append('month_end >= (select recompute_from from ' ~ bounds ~ ')') -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if conditions -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}
+
+
+{#- A fact's amount as compared from run to run: rounded to a millionth, so that a sum
+    added up in another order is the same amount. -#}
+{% macro fact_amount(expr) -%}
+    {{ return(adapter.dispatch('fact_amount')(expr)) }}
+{%- endmacro %}
+
+{% macro default__fact_amount(expr) -%}cast({{ round_to(expr, 6) }} as {{ type_double() }}){%- endmacro %}
+
+{% macro duckdb__fact_amount(expr) -%}round({{ expr }}, 6){%- endmacro %}
+
+
+{#- One value for a fact's values (empty ones included), the same whenever they are. -#}
+{% macro fact_digest(columns) -%}
+    {{ return(adapter.dispatch('fact_digest')(columns)) }}
+{%- endmacro %}
+
+{% macro default__fact_digest(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- if not loop.first %}{% do parts.append("'|'") %}{% endif -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '~')") -%}
+    {%- endfor -%}
+    {{ dbt.hash(dbt.concat(parts)) }}
+{%- endmacro %}
+
+{% macro duckdb__fact_digest(columns) -%}hash({{ columns | join(', ') }}){%- endmacro %}
+
+{% macro spark__fact_digest(columns) -%}xxhash64({{ columns | join(', ') }}){%- endmacro %}

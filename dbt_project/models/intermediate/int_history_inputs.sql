@@ -6,7 +6,7 @@
     rows with those the history was last built from: a month end depends only on facts
     dated on or before it, so a fact that differs changes no month end before its
     effective_date. Amounts are rounded to a millionth so that sums added up in another
-    order compare equal. -#}
+    order compare equal; the values are kept as one digest. -#}
 with
 
 order_days as (
@@ -42,7 +42,7 @@ interaction_days as (
     group by customer_id, occurred_on
 ),
 
-final as (
+facts as (
     select
         'order_day' as input_kind,
         customer_id,
@@ -50,8 +50,8 @@ final as (
         cast(null as date) as other_date,
         cast(null as {{ dbt.type_string() }}) as other_key,
         cast(orders as {{ dbt.type_bigint() }}) as count_value,
-        {{ round_to('revenue_before_returns', 6) }} as amount_1,
-        {{ round_to('gross_profit_before_returns', 6) }} as amount_2
+        {{ fact_amount('revenue_before_returns') }} as amount_1,
+        {{ fact_amount('gross_profit_before_returns') }} as amount_2
     from order_days
     union all
     -- A refund counts at the month ends by which it is booked and its order placed;
@@ -63,8 +63,8 @@ final as (
         case when return_date < order_date then return_date else order_date end as other_date,
         return_id as other_key,
         cast(null as {{ dbt.type_bigint() }}) as count_value,
-        {{ round_to('refund', 6) }} as amount_1,
-        {{ round_to('returned_cost', 6) }} as amount_2
+        {{ fact_amount('refund') }} as amount_1,
+        {{ fact_amount('returned_cost') }} as amount_2
     from returns
     union all
     select
@@ -74,8 +74,8 @@ final as (
         cast(null as date) as other_date,
         cast(null as {{ dbt.type_string() }}) as other_key,
         cast(interactions as {{ dbt.type_bigint() }}) as count_value,
-        cast(null as decimal(38, 9)) as amount_1,
-        cast(null as decimal(38, 9)) as amount_2
+        cast(null as {{ type_double() }}) as amount_1,
+        cast(null as {{ type_double() }}) as amount_2
     from interaction_days
     union all
     -- A customer counts from the day they are known by (CRM record or first order);
@@ -93,11 +93,22 @@ final as (
         cast(customers.created_at as date) as other_date,
         customers.referred_by_customer_id as other_key,
         cast(null as {{ dbt.type_bigint() }}) as count_value,
-        cast(null as decimal(38, 9)) as amount_1,
-        cast(null as decimal(38, 9)) as amount_2
+        cast(null as {{ type_double() }}) as amount_1,
+        cast(null as {{ type_double() }}) as amount_2
     from customers
     left join first_orders
         on customers.customer_id = first_orders.customer_id
+),
+
+final as (
+    -- The fact as one digest: the comparison then matches two narrow columns.
+    select
+        input_kind,
+        customer_id,
+        effective_date,
+        {{ fact_digest(['input_kind', 'customer_id', 'other_date', 'other_key', 'count_value', 'amount_1', 'amount_2']) }}
+            as fact_digest
+    from facts
 )
 
 select * from final

@@ -14,11 +14,11 @@
 {%- set built = adapter.get_relation(database=this.database, schema='audit', identifier='built_history_inputs') -%}
 {%- set previous = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) -%}
 {%- endif -%}
-{%- set columns = 'input_kind, customer_id, effective_date, other_date, other_key, count_value, amount_1, amount_2' -%}
+{%- set columns = 'effective_date, fact_digest' -%}
 {#- A record written by another version of the project, in other columns, is no record. -#}
 {%- if built is not none -%}
 {%- set built_columns = adapter.get_columns_in_relation(built) | map(attribute='name') | map('lower') | list -%}
-{%- set missing = (columns ~ ', build_fingerprint, build_token, built_as_of').split(', ') | reject('in', built_columns) | list -%}
+{%- set missing = (columns ~ ', input_kind, build_fingerprint, build_token, built_as_of').split(', ') | reject('in', built_columns) | list -%}
 {%- if missing -%}{%- set built = none -%}{%- endif -%}
 {%- endif -%}
 
