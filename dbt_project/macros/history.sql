@@ -51,9 +51,10 @@
 {%- endmacro %}
 
 
-{#- The business settings (dbt vars) a month end's figures depend on: a change to any
-    of them rebuilds the whole history. as_of_date is not one: it only decides which
-    month ends exist and which facts count, and those facts are compared one by one. -#}
+{#- The business settings (dbt vars): a change to any of them rebuilds the whole
+    history, those that do not enter it included, so that none is missed (a test holds
+    this list to dbt_project.yml). as_of_date is not one: it only decides which month
+    ends exist and which facts count, and those facts are compared one by one. -#}
 {% macro history_setting_names() -%}
     {{ return([
         'reporting_currency', 'value_window_days', 'cost_to_serve_per_order',
