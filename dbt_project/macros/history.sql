@@ -150,3 +150,10 @@
 {% macro duckdb__fact_digest(columns) -%}hash({{ columns | join(', ') }}){%- endmacro %}
 
 {% macro spark__fact_digest(columns) -%}xxhash64({{ columns | join(', ') }}){%- endmacro %}
+
+
+{#- Whether a relation in the warehouse has all these columns. -#}
+{% macro has_columns(relation, names) -%}
+    {%- set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+    {{ return(names | reject('in', present) | list | length == 0) }}
+{%- endmacro %}

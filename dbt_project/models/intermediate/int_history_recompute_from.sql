@@ -16,10 +16,11 @@
 {%- endif -%}
 {%- set columns = 'effective_date, fact_digest' -%}
 {#- A record written by another version of the project, in other columns, is no record. -#}
-{%- if built is not none -%}
-{%- set built_columns = adapter.get_columns_in_relation(built) | map(attribute='name') | map('lower') | list -%}
-{%- set missing = (columns ~ ', input_kind, build_fingerprint, build_token, built_as_of').split(', ') | reject('in', built_columns) | list -%}
-{%- if missing -%}{%- set built = none -%}{%- endif -%}
+{%- if built is not none and not has_columns(built, ['input_kind', 'effective_date', 'fact_digest', 'build_fingerprint', 'build_token', 'built_as_of']) -%}
+{%- set built = none -%}
+{%- endif -%}
+{%- if previous is not none and not has_columns(previous, ['recompute_from', 'build_token']) -%}
+{%- set previous = none -%}
 {%- endif -%}
 
 -- Compared only with an earlier build, read on every run: dbt orders the models by them.
