@@ -4,6 +4,7 @@ run with a message naming the file and column."""
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import json
 import sys
@@ -251,7 +252,8 @@ def _recomputed(settings: Settings) -> tuple:
         return con.execute("SELECT recompute_from, reason FROM intermediate.int_history_recompute_from").fetchone()
 
 
-def _month_end(day: str) -> pd.Timestamp:
+def _month_end(day: str) -> datetime.date:
+    """The last day of the day's month."""
     return (pd.Timestamp(day) + pd.offsets.MonthEnd(0)).date()
 
 
