@@ -100,6 +100,18 @@
     end
 {%- endmacro %}
 
+{#- The day a customer is known by: their CRM record's date or their first order,
+    whichever is earlier; empty when they have neither. -#}
+{% macro known_from(created_at, first_order_date) -%}
+    case
+        when {{ first_order_date }} is null then cast({{ created_at }} as date)
+        when {{ created_at }} is null then {{ first_order_date }}
+        when cast({{ created_at }} as date) < {{ first_order_date }}
+            then cast({{ created_at }} as date)
+        else {{ first_order_date }}
+    end
+{%- endmacro %}
+
 {#- greatest() treats NULL differently across engines; a case is explicit. -#}
 {% macro greatest_of(a, b) -%}
     (case when ({{ a }}) > ({{ b }}) then ({{ a }}) else ({{ b }}) end)

@@ -57,13 +57,7 @@ known as (
         customers.customer_id,
         customers.referred_by_customer_id,
         first_orders.first_order_date,
-        case
-            when first_orders.first_order_date is null then cast(customers.created_at as date)
-            when customers.created_at is null then first_orders.first_order_date
-            when cast(customers.created_at as date) < first_orders.first_order_date
-                then cast(customers.created_at as date)
-            else first_orders.first_order_date
-        end as known_from
+        {{ known_from('customers.created_at', 'first_orders.first_order_date') }} as known_from
     from customers
     left join first_orders
         on customers.customer_id = first_orders.customer_id

@@ -83,13 +83,7 @@ facts as (
     select
         'customer' as input_kind,
         customers.customer_id,
-        case
-            when first_orders.first_order_date is null then cast(customers.created_at as date)
-            when customers.created_at is null then first_orders.first_order_date
-            when cast(customers.created_at as date) < first_orders.first_order_date
-                then cast(customers.created_at as date)
-            else first_orders.first_order_date
-        end as effective_date,
+        {{ known_from('customers.created_at', 'first_orders.first_order_date') }} as effective_date,
         cast(customers.created_at as date) as other_date,
         customers.referred_by_customer_id as other_key,
         cast(null as {{ dbt.type_bigint() }}) as count_value,
