@@ -5,12 +5,14 @@ GX upgrades: if GX changes how it runs SQL on DuckDB, it fails here, loudly."""
 from __future__ import annotations
 
 import json
+import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.checks.suites import GATES, load_suite, load_suites
+from pipelines.checks.suites import GATES, Suite, load_suite, load_suites
 from pipelines.checks.validate import validate_suites
 from pipelines.core.resources import pipeline_resources
 from pipelines.core.settings import Settings
@@ -155,3 +157,63 @@ def test_a_gate_covers_every_published_mart():
     suites = [*load_suites(expectations_dir, "marts", {}), *load_suites(expectations_dir, "predictions", {})]
     validated = {s.table.removeprefix("marts.") for s in suites if s.table}
     assert set(PUBLISHED_TABLES) <= validated, set(PUBLISHED_TABLES) - validated
+
+
+def _suite(tmp_path: Path, name: str, table: str) -> Suite:
+    definition = {
+        "name": f"planted.{name}",
+        "meta": {"asset": table.replace(".", "/"), "table": table},
+        "expectations": [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "customer_id"}}],
+    }
+    path = tmp_path / "suites" / f"{name}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(definition))
+    return load_suite(path, "planted", {})
+
+
+def test_the_data_docs_keep_every_kept_run_and_render_only_the_new_results(planted, tmp_path):
+    orders, customers = _suite(tmp_path, "orders", "sales.orders"), _suite(tmp_path, "customers", "sales.customers")
+    docs, results = tmp_path / "docs", tmp_path / "results"
+
+    def gate(run: str, suites: list[Suite]) -> None:
+        validate_suites(
+            planted,
+            suites,
+            docs_dir=docs,
+            results_dir=results,
+            run_name=run,
+            results_kept_days=30,
+            listed_suites=[orders, customers],
+        )
+
+    def pages(run: str) -> list[Path]:
+        return sorted(docs.glob(f"validations/**/{run}/**/*.html"))
+
+    gate("first", [orders])
+    gate("first", [customers])
+    [first_page] = pages("first")[:1]
+    rendered_at = first_page.stat().st_mtime_ns
+    # A result from 40 days ago, past the 30 days results are kept, with its page.
+    [stored] = sorted(results.glob("planted/orders/first/*/*.json"))
+    old = (
+        results / "planted" / "orders" / "old" / (datetime.now(UTC) - timedelta(days=40)).strftime("%Y%m%dT%H%M%S.%fZ")
+    )
+    old.mkdir(parents=True)
+    shutil.copyfile(stored, old / stored.name)
+    old_page = docs / first_page.relative_to(docs).as_posix().replace("/first/", "/old/", 1)
+    old_page = old_page.parent.parent / old.name / old_page.name
+    old_page.parent.mkdir(parents=True)
+    shutil.copyfile(first_page, old_page)
+
+    gate("second", [orders])
+
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    # Both runs are on the index, each suite of both gates has its page...
+    assert len(pages("first")) == 2 and len(pages("second")) == 1
+    assert index.count("/first/") == 2 and index.count("/second/") == 1
+    assert {p.name for p in docs.glob("expectations/planted/*.html")} == {"orders.html", "customers.html"}
+    # ...the first run's pages were not rendered again...
+    assert first_page.stat().st_mtime_ns == rendered_at
+    # ...and the result past the kept days is gone, with its page and from the index.
+    assert not (results / "planted" / "orders" / "old").exists()
+    assert not old_page.exists() and "/old/" not in index

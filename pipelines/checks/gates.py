@@ -71,6 +71,7 @@ def build_gate(gate: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
     ) -> Iterator[dg.AssetCheckResult]:
         selected = {key.name for key in context.selected_asset_check_keys}
         suites_now = load_suites(Path(quality.expectations_dir), gate, quality.thresholds())
+        every_gate = [s for g in GATES for s in load_suites(Path(quality.expectations_dir), g, quality.thresholds())]
         outcomes = validate_suites(
             warehouse.file,
             [s for s in suites_now if s.check_name in selected],
@@ -79,6 +80,8 @@ def build_gate(gate: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
             memory_limit=warehouse.memory_limit,
             threads=warehouse.threads,
             run_name=context.run.run_id,
+            results_kept_days=quality.results_kept_days,
+            listed_suites=every_gate,
             # The raw gate checks what ingest validated, in DuckDB beside its ledger;
             # the later gates run where dbt built.
             engine=None if gate == "raw" else engine,

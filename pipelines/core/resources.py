@@ -149,6 +149,10 @@ class QualityResource(dg.ConfigurableResource):
     max_quarantine_share: float = Field(default=0.05, description="CCP_MAX_QUARANTINE_SHARE")
     max_orphan_share: float = Field(default=0.02, description="CCP_MAX_ORPHAN_SHARE")
     data_docs_dir: str = Field(description="Where the Great Expectations Data Docs site is built.")
+    results_kept_days: int = Field(
+        default=90,
+        description="Gate results (and their Data Docs pages) older than this are removed (CCP_RUN_RETENTION_DAYS).",
+    )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # A run starts its resources before its first step: import Great Expectations
@@ -208,6 +212,7 @@ def pipeline_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]
             max_quarantine_share=settings.max_quarantine_share,
             max_orphan_share=settings.max_orphan_share,
             data_docs_dir=str(data_docs_dir(settings.publish_dir)),
+            results_kept_days=settings.run_retention_days,
         ),
         "publish_target": PublishResource(path=str(settings.publish_dir)),
         "sales_source": sales_source_resource(settings),
