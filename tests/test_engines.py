@@ -14,6 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
@@ -33,7 +34,7 @@ from pipelines.predict.assets import models_connection
 from pipelines.predict.estimate import Settings as FitSettings
 from pipelines.predict.estimate import estimate
 from pipelines.publish.release import PUBLISHED_TABLES, publish
-from pipelines.run import failure_messages, run_refresh
+from pipelines.run import failure_messages, main, run_refresh
 from pipelines.transform.project import dbt_executable
 
 pytestmark = pytest.mark.slow
@@ -242,26 +243,45 @@ def test_the_comparison_catches_a_changed_value(reference, tmp_path):
     assert any("net_revenue_window" in f for f in found) and any("quadrant" in f for f in found)
 
 
-def test_a_refresh_on_postgres_runs_its_gates_there_and_names_the_engine(workdir, postgres_server, monkeypatch):
+def test_a_refresh_on_postgres_runs_its_gates_there_and_keeps_its_runs_there(
+    workdir, postgres_server, monkeypatch, capsys
+):
+    """A team on PostgreSQL: dbt builds there, the gates validate there, and the Dagster
+    instance keeps its runs and events there too (nothing in DAGSTER_HOME's files)."""
+    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
+
     generate(workdir / "landing", order_lines=LINES, seed=SEED, years=YEARS)
     url = postgres_server.create_database("engine_refresh")
     # The test server trusts every local connection: a password in the URL is sent
     # along and ignored, and must show up nowhere.
     secret = "pw-0f-the-engine"
     url = url.replace("postgresql://postgres@", f"postgresql://postgres:{secret}@")
+    instance_url = postgres_server.create_database("dagster_instance")
+    home = workdir / "dagster_home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("CCP_DAGSTER_POSTGRES_URL", instance_url.replace("postgresql://", "postgresql+psycopg2://", 1))
     monkeypatch.setenv("CCP_ENGINE", "postgres")
     monkeypatch.setenv("CCP_POSTGRES_URL", url)
     settings = Settings.from_env()
-    result = run_refresh(settings)
-    assert result.success, failure_messages(result)
-    for event in result.all_events:
-        assert secret not in str(event), event
-    leaked = [
-        path
-        for path in workdir.rglob("*")
-        if path.is_file() and not path.is_symlink() and secret.encode() in path.read_bytes()
-    ]
-    assert not leaked, leaked
+
+    assert main([]) == 0
+
+    assert secret not in "".join(capsys.readouterr())
+    with dg.DagsterInstance.get() as instance:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        [record] = instance.get_run_records()
+        run = record.dagster_run
+        assert run.status == dg.DagsterRunStatus.SUCCESS and run.job_name == "refresh"
+        logs = instance.all_logs(run.run_id)
+        events = {e.dagster_event.event_type for e in logs if e.dagster_event}
+        assert {dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.ASSET_MATERIALIZATION} <= events
+        published = instance.get_latest_materialization_event(dg.AssetKey(["published", "marts"]))
+        assert published.run_id == run.run_id
+        for event in logs:
+            assert secret not in str(event), event
+    # Nothing of the run went to SQLite files in DAGSTER_HOME.
+    assert not (home / "history").exists()
 
     manifest = json.loads((workdir / "published" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["engine"] == "postgres"
@@ -296,3 +316,10 @@ def test_a_refresh_on_postgres_runs_its_gates_there_and_names_the_engine(workdir
         assert cursor.fetchone()[0] == earlier
         cursor.execute(history, [earlier])
         assert cursor.fetchall() == before and before
+    # Neither run left the password in a file: logs, dbt's target folders, the warehouse.
+    leaked = [
+        path
+        for path in workdir.rglob("*")
+        if path.is_file() and not path.is_symlink() and secret.encode() in path.read_bytes()
+    ]
+    assert not leaked, leaked

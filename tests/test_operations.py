@@ -101,22 +101,12 @@ def _point_settings_at(mp: pytest.MonkeyPatch, root: Path) -> None:
         mp.delenv(name, raising=False)
 
 
-@pytest.fixture(scope="module")
-def live_release(tmp_path_factory) -> Path:
-    """A workspace whose first run published (as of the latest order, 2025-12-31)."""
-    root = tmp_path_factory.mktemp("live")
-    with pytest.MonkeyPatch.context() as mp:
-        _point_settings_at(mp, root)
-        generate(root / "landing", order_lines=ORDER_LINES, seed=5)
-        result = run_refresh(Settings.from_env())
-    assert result.success, failure_messages(result)
-    return root
-
-
 @pytest.fixture
-def workspace(live_release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def workspace(small_release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """A copy of the shared workspace whose one run published (as of the latest order,
+    2025-12-31)."""
     root = tmp_path / "workspace"
-    shutil.copytree(live_release, root, symlinks=True)
+    shutil.copytree(small_release, root, symlinks=True)
     _point_settings_at(monkeypatch, root)
     return Settings.from_env()
 
@@ -418,31 +408,3 @@ def test_runs_older_than_the_retention_are_deleted_with_their_events(tmp_path):
         # Nothing is younger than 30 days now but the recent run: a second pass deletes nothing.
         assert prune_runs(instance, 30) == []
         assert prune_runs(instance, 30, now=datetime.now(UTC) + timedelta(days=31)) == [recent]
-
-
-@pytest.mark.slow
-def test_a_refresh_stores_its_run_and_events_in_postgresql(postgres_server, workdir, monkeypatch):
-    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
-
-    from pipelines.run import main
-
-    url = postgres_server.create_database("dagster_instance").replace("postgresql://", "postgresql+psycopg2://", 1)
-    home = workdir / "dagster_home"
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.setenv("CCP_DAGSTER_POSTGRES_URL", url)
-    monkeypatch.setenv("CCP_DEMO_ORDER_LINES", str(ORDER_LINES))
-
-    assert main([]) == 0
-
-    with dg.DagsterInstance.get() as instance:
-        assert isinstance(instance.run_storage, PostgresRunStorage)
-        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
-        [record] = instance.get_run_records()
-        run = record.dagster_run
-        assert run.status == dg.DagsterRunStatus.SUCCESS and run.job_name == "refresh"
-        events = {e.dagster_event.event_type for e in instance.all_logs(run.run_id) if e.dagster_event}
-        assert {dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.ASSET_MATERIALIZATION} <= events
-        published = instance.get_latest_materialization_event(dg.AssetKey(["published", "marts"]))
-        assert published.run_id == run.run_id
-    # Nothing of the run went to SQLite files in DAGSTER_HOME.
-    assert not (home / "history").exists()
