@@ -86,10 +86,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 REFRESHED = pytest.mark.xdist_group("refreshed")
 
 
+# What a BI reader holding the published file reads, before and after a refresh.
+READER_QUERY = "SELECT count(*), sum(net_revenue_window) FROM customer_value"
+
+
 @pytest.fixture(scope="session")
 def refreshed(tmp_path_factory: pytest.TempPathFactory):
     """Two refreshes of the same 4,000 generated order lines (seed 3) in one workspace:
-    (settings, first result, second result, mart checksums after the first)."""
+    (settings, first result, second result, mart checksums after the first, what a
+    reader saw). A BI reader holds the published file through the second refresh: it
+    read READER_QUERY before and after it (`before`, `after`), and `manifest` is the
+    first release's."""
+    import json
+
+    import duckdb
+
     from pipelines.core.settings import Settings
     from pipelines.demo import generate
     from pipelines.run import run_refresh
@@ -101,8 +112,16 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory):
         settings = Settings.from_env()
         first = run_refresh(settings)
         checksums = mart_checksums(settings.warehouse)
+        reader: dict = {}
+        if first.success:
+            reader["manifest"] = json.loads((settings.publish_dir / "manifest.json").read_text(encoding="utf-8"))
+            held = duckdb.connect(str(settings.publish_dir / "marts.duckdb"), read_only=True)
+            reader["before"] = held.execute(READER_QUERY).fetchone()
         second = run_refresh(settings)
-    return settings, first, second, checksums
+        if first.success:
+            reader["after"] = held.execute(READER_QUERY).fetchone()
+            held.close()
+    return settings, first, second, checksums, reader
 
 
 @pytest.fixture(scope="session")

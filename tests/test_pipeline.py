@@ -108,7 +108,7 @@ def test_a_dbt_command_gets_the_engine_password_in_its_own_environment_only(monk
 
 @REFRESHED
 def test_a_refresh_builds_every_mart_from_landed_files(refreshed):
-    settings, first, _, _ = refreshed
+    settings, first, *_ = refreshed
     assert first.success, failure_messages(first)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         counts = {m: con.execute(f"SELECT count(*) FROM marts.{m}").fetchone()[0] for m in MARTS}
@@ -123,7 +123,7 @@ def test_a_refresh_builds_every_mart_from_landed_files(refreshed):
 
 @REFRESHED
 def test_a_second_run_on_the_same_files_loads_nothing_again_and_gives_the_same_marts(refreshed):
-    settings, _, second, checksums = refreshed
+    settings, _, second, checksums, _ = refreshed
     assert second.success, failure_messages(second)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         files, distinct = con.execute("SELECT count(*), count(DISTINCT sha256) FROM raw.ingest_ledger").fetchone()
@@ -194,7 +194,7 @@ def test_the_marts_match_an_independent_implementation_of_the_rules(refreshed):
     """bench/baselines/pandas_rules implements SPEC sections 4, 7.1 and 7.2 from their text alone."""
     from bench.baselines import pandas_rules
 
-    settings, first, _, _ = refreshed
+    settings, first, *_ = refreshed
     assert first.success
     expected = pandas_rules.compute(settings.landing_dir)["customer_value"].set_index("customer_id")
     casts = {"money": "::DOUBLE", "date": "::DATE"}
@@ -454,7 +454,7 @@ def test_each_dbt_asset_reports_its_columns_with_type_and_description(refreshed)
 
 @REFRESHED
 def test_the_second_run_publishes_the_kept_dbt_docs_page_without_running_dbt_docs(refreshed):
-    settings, first, second, _ = refreshed
+    settings, first, second, *_ = refreshed
     docs = {}
     for name, result in (("first", first), ("second", second)):
         (event,) = [
