@@ -8,6 +8,7 @@ non-zero with the failing step's message when anything fails.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
 import sys
@@ -165,4 +166,8 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     exit_code = main()
     quiet_interpreter_shutdown()
-    sys.exit(exit_code)
+    # Everything is written and closed. Tearing down the interpreter's modules (dbt,
+    # Dagster, GX, pandas, scipy) took 2.4 s after every run on 2 cores; the exit
+    # handlers (temporary folders, logging) still run, then the process ends.
+    atexit._run_exitfuncs()
+    os._exit(exit_code)

@@ -154,6 +154,25 @@ def test_a_bad_command_line_date_is_refused_before_anything_runs(workdir, capsys
     assert not any((workdir / "landing").iterdir())
 
 
+def test_the_command_exits_with_the_runs_code_and_its_whole_message(workdir):
+    # `python -m pipelines.run` ends its process without tearing the interpreter down:
+    # the exit code and what was printed must still come through.
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.run", "--as-of-date", "2025-13-01"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done
+    assert done.stderr.strip().endswith("--as-of-date='2025-13-01' is not a date (expected YYYY-MM-DD)"), done.stderr
+
+
 def test_the_sales_source_password_is_shown_nowhere(monkeypatch):
     """The URL reaches the pull, but neither the settings' repr, the resource's config
     in the Dagster UI (an EnvVar, by name) nor the labels of what was pulled show the password."""
