@@ -1,7 +1,7 @@
 """One dbt project, three engines: the marts built on PostgreSQL and on Spark from the
 same landed files equal DuckDB's, row for row, as published, and pass the gates
-validated in that engine; a refresh on PostgreSQL runs its gates there and publishes
-the same set, naming the engine in the manifest."""
+validated in that engine; a refresh on PostgreSQL runs its gates there, keeps its
+Dagster runs there and publishes the same set, naming the engine in the manifest."""
 
 from __future__ import annotations
 
