@@ -71,25 +71,36 @@ def test_dbt_builds_on_empty_input_and_every_unit_test_passes(workdir):
     assert sum(" PASS " in line for line in unit_tests) >= 15, "\n".join(unit_tests)
 
 
-def test_the_history_is_recomputed_whole_when_a_business_setting_changes(workdir):
+def test_the_history_and_order_facts_are_recomputed_whole_when_a_business_setting_changes(workdir):
     settings = Settings.from_env()
     with duckdb.connect(str(settings.warehouse)) as con:
         ensure_raw_schema(con)
 
-    def recompute(business_vars: dict | None = None, select: str = "int_history_recompute_from") -> tuple:
+    def recompute(select: str, business_vars: dict | None = None) -> tuple:
+        """Why the history and why the order facts are recomputed as they are."""
         result = dbt("run", "--select", select, settings=settings, business_vars=business_vars)
         assert result.returncode == 0, result.stdout[-4000:]
         with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-            return con.execute("SELECT reason FROM intermediate.int_history_recompute_from").fetchone()[0]
+            (history,) = con.execute("SELECT reason FROM intermediate.int_history_recompute_from").fetchone()
+            facts = con.execute("SELECT reason, carry_earlier FROM intermediate.int_order_facts_scope").fetchone()
+            return history, *facts
 
-    assert recompute(select="+built_history_inputs") == "no earlier build"
-    assert recompute() == "nothing changed"
-    # as_of_date is not a setting of the history: the facts it counts are compared.
-    assert recompute({"as_of_date": "2025-06-30"}) == "nothing changed"
-    assert recompute({"value_window_days": 300}) == "settings or models changed"
-    assert recompute({"reporting_currency": "USD"}) == "settings or models changed"
-    # A run that decided what to recompute but did not finish the history.
-    assert recompute() == "unfinished earlier build"
+    scopes = "int_history_recompute_from int_order_facts_scope"
+    first = recompute("+built_history_inputs +built_order_facts")
+    assert first == ("no earlier build", "no record of an earlier build", False)
+    assert recompute("+built_order_facts") == ("no earlier build", "changed orders only", False)
+    assert recompute(scopes) == ("nothing changed", "changed orders only", False)
+    # The run before decided what to recompute and did not finish: the orders it set
+    # out to recompute are handed on, as the history's month ends are.
+    assert recompute("+built_order_facts") == ("nothing changed", "changed orders only", True)
+    # as_of_date is not a setting of either: the facts it counts are compared.
+    both = "int_history_recompute_from +built_order_facts"
+    assert recompute(both, {"as_of_date": "2025-06-30"}) == ("nothing changed", "changed orders only", False)
+    settings_changed = ("settings or models changed", "settings or models changed", False)
+    assert recompute(scopes, {"value_window_days": 300}) == settings_changed
+    assert recompute(scopes, {"reporting_currency": "USD"}) == settings_changed
+    # A run that set out to recompute everything and did not finish.
+    assert recompute(scopes) == ("unfinished earlier build", "unfinished earlier build", False)
 
 
 def test_every_business_setting_is_in_the_history_fingerprint():

@@ -227,21 +227,35 @@ HISTORY = (
     "int_customer_month_end_scores",
     "int_one_time_buyer_thresholds_history",
 )
+# The order facts, kept from run to run too.
+ORDER_FACTS = (
+    "int_orders__converted",
+    "int_order_lines__valued",
+    "int_orders__valued",
+    "int_customer_order_days",
+    "int_customer_order_history",
+)
 
 
 def _contents(settings: Settings) -> dict[str, list]:
-    """Every staging, month-end history and mart row, leaving out when each file
-    happened to be loaded."""
+    """Every staging, month-end history, order fact and mart row, leaving out when each
+    file happened to be loaded."""
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         tables = (
             [f"staging.{t}" for t in STAGING]
-            + [f"intermediate.{t}" for t in HISTORY]
+            + [f"intermediate.{t}" for t in HISTORY + ORDER_FACTS]
             + [f"marts.{m}" for m in sorted(MARTS)]
         )
+        loaded = {
+            f"{schema}.{table}"
+            for schema, table in con.execute(
+                "SELECT table_schema, table_name FROM information_schema.columns WHERE column_name = 'loaded_at'"
+            ).fetchall()
+        }
         return {
-            table: con.execute(f"SELECT * EXCLUDE (loaded_at) FROM {table} ORDER BY ALL").fetchall()
-            if table.startswith("staging.")
-            else con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+            table: con.execute(
+                f"SELECT * {'EXCLUDE (loaded_at)' if table in loaded else ''} FROM {table} ORDER BY ALL"
+            ).fetchall()
             for table in tables
         }
 
@@ -250,6 +264,16 @@ def _recomputed(settings: Settings) -> tuple:
     """Where the run recomputed the month-end history from, and why."""
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         return con.execute("SELECT recompute_from, reason FROM intermediate.int_history_recompute_from").fetchone()
+
+
+def _order_facts_scope(settings: Settings) -> tuple[str, set[str], int]:
+    """Why the run recomputed the order facts as it did, which orders it recomputed
+    and how many orders the facts hold."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        (reason,) = con.execute("SELECT reason FROM intermediate.int_order_facts_scope").fetchone()
+        recomputed = {o for (o,) in con.execute("SELECT order_id FROM intermediate.int_orders__recomputed").fetchall()}
+        (orders,) = con.execute("SELECT count(*) FROM intermediate.int_orders__valued").fetchone()
+        return reason, recomputed, orders
 
 
 def _month_end(day: str) -> datetime.date:
@@ -274,12 +298,15 @@ def test_an_incremental_run_on_new_batches_gives_what_a_full_build_gives(workdir
     first = run_refresh(Settings.from_env())
     assert first.success, failure_messages(first)
     assert _recomputed(Settings.from_env())[1] == "no earlier build"
+    assert _order_facts_scope(Settings.from_env())[0] == "no record of an earlier build"
     for path, content in held.items():
         path.write_bytes(content)
     last_month = sorted(held)[0].stem
     second = run_refresh(Settings.from_env())
     assert second.success, failure_messages(second)
     assert _recomputed(Settings.from_env()) == (_month_end(f"{last_month}-01"), "changed facts")
+    reason, recomputed, counted = _order_facts_scope(Settings.from_env())
+    assert reason == "changed orders only" and 0 < len(recomputed) < counted / 2
 
     # Then late and restated data in the middle of the history: an order line restated
     # in a batch named after all others, and again in a late batch named before them
@@ -324,6 +351,13 @@ def test_an_incremental_run_on_new_batches_gives_what_a_full_build_gives(workdir
         _month_end(min(restated_day, rate_day, returned_at[:10])),
         "changed facts",
     )
+    # Only the orders those rows touch are recomputed: the restated line's order, the
+    # late return's, those in the FX rate's currency on the day it now rules.
+    reason, recomputed, counted = _order_facts_scope(Settings.from_env())
+    fx_orders = foreign[(foreign["ordered_at"].str[:10] == rate_day) & (foreign["currency"] == currency)].index
+    assert reason == "changed orders only"
+    assert {rows[0].split(",")[0], late_order, *fx_orders} <= recomputed
+    assert len(recomputed) < counted / 10, len(recomputed)
     incremental = _contents(Settings.from_env())
 
     monkeypatch.setenv("CCP_WAREHOUSE", str(workdir / "rebuilt.duckdb"))

@@ -1,12 +1,16 @@
 {#- One row per customer and distinct order date, with the gap in days since the
     customer's previous order date (empty for the first). On PostgreSQL an index on
-    (customer_id, order_date) serves the running median of int_customer_order_history. -#}
+    (customer_id, order_date) serves the running median of int_customer_order_history.
+    Kept from run to run: only the customers of the orders int_orders__recomputed names
+    (before and after) are recomputed, each with all their days. -#}
+{{ order_facts_config('customer') }}
 {{ config(indexes=[{'columns': ['customer_id', 'order_date']}] if target.type == 'postgres' else []) }}
 
 with
 
 orders as (
     select * from {{ ref('int_orders__valued') }}
+    {{ recomputed_customers_only() }}
 ),
 
 days as (

@@ -1,5 +1,8 @@
 {#- Net revenue and cost of goods kept for every line of a completed order that has
-    an FX rate and is dated on or before as_of_date, in the reporting currency. -#}
+    an FX rate and is dated on or before as_of_date, in the reporting currency. Kept
+    from run to run: only the lines of the orders int_orders__recomputed names are
+    recomputed, unless int_order_facts_scope recomputes them all. -#}
+{{ order_facts_config() }}
 with
 
 params as (
@@ -12,6 +15,7 @@ orders as (
 
 lines as (
     select * from {{ ref('stg_sales__order_lines') }}
+    {{ recomputed_orders_only() }}
 ),
 
 returns as (
@@ -22,7 +26,7 @@ counted_orders as (
     select orders.*
     from orders
     cross join params
-    where {{ is_counted_order('orders', 'params') }}
+    where {{ is_counted_order('orders', 'params') }} {{ recomputed_orders_only('orders.order_id', 'and') }}
 ),
 
 line_returns as (
@@ -33,7 +37,7 @@ line_returns as (
         sum(returns.refund_amount) as refund_amount
     from returns
     cross join params
-    where returns.return_date <= params.as_of_date
+    where returns.return_date <= params.as_of_date {{ recomputed_orders_only('returns.order_id', 'and') }}
     group by returns.order_id, returns.line_number
 ),
 

@@ -1,10 +1,13 @@
 {#- Every staged order with the rate that converts its amounts to the reporting
     currency: the latest rate on or before the order date, 1 for the reporting
-    currency. An order whose rate has not landed yet has none and waits. -#}
+    currency. An order whose rate has not landed yet has none and waits. Kept from run
+    to run: only the orders int_orders__recomputed names are converted again. -#}
+{{ order_facts_config() }}
 with
 
 orders as (
     select * from {{ ref('stg_sales__orders') }}
+    {{ recomputed_orders_only() }}
 ),
 
 fx_daily as (

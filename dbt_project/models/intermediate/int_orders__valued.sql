@@ -1,7 +1,8 @@
 {#- One row per counted order (completed, with an FX rate and its lines, on or before
     as_of_date): net revenue, cost of goods, cost to serve and gross profit in the
     reporting currency. An order whose lines have not landed yet waits, like an order
-    line whose order has not landed. -#}
+    line whose order has not landed. Kept from run to run like int_order_lines__valued. -#}
+{{ order_facts_config() }}
 with
 
 params as (
@@ -14,6 +15,7 @@ orders as (
 
 lines as (
     select * from {{ ref('int_order_lines__valued') }}
+    {{ recomputed_orders_only() }}
 ),
 
 order_lines as (
@@ -58,7 +60,7 @@ final as (
     cross join params
     inner join order_lines
         on orders.order_id = order_lines.order_id
-    where {{ is_counted_order('orders', 'params') }}
+    where {{ is_counted_order('orders', 'params') }} {{ recomputed_orders_only('orders.order_id', 'and') }}
 )
 
 select * from final
