@@ -103,6 +103,50 @@ def test_the_history_and_order_facts_are_recomputed_whole_when_a_business_settin
     assert recompute(scopes) == ("unfinished earlier build", "unfinished earlier build", False)
 
 
+def test_the_tests_of_the_kept_order_facts_read_the_recomputed_orders_only(workdir, small_release):
+    """A run that recomputed some orders tests those orders' rows, and the customers'
+    rows of their customers; a bad row among them fails its test, while the rows kept
+    from earlier runs (tested when they were built) are not read again."""
+    import shutil
+
+    settings = Settings.from_env()
+    shutil.copyfile(small_release / "warehouse.duckdb", settings.warehouse)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        kept, recomputed = (
+            con.execute(
+                f"SELECT order_id, customer_id FROM intermediate.int_orders__valued ORDER BY order_id {o}"
+            ).fetchone()
+            for o in ("LIMIT 1", "DESC LIMIT 1")
+        )
+        # As a run that recomputed one order leaves it.
+        con.execute(
+            "UPDATE intermediate.int_order_facts_scope SET recompute_all = false, reason = 'changed orders only'"
+        )
+        con.execute("DELETE FROM intermediate.int_orders__recomputed")
+        con.execute("INSERT INTO intermediate.int_orders__recomputed VALUES (?, NULL)", [recomputed[0]])
+        # A kept row broken behind the tests' back: not read, since not recomputed.
+        con.execute(
+            "UPDATE intermediate.int_order_lines__valued SET returned_quantity = -1 WHERE order_id = ?", [kept[0]]
+        )
+        con.execute("UPDATE intermediate.int_customer_order_days SET orders = 0 WHERE customer_id = ?", [kept[1]])
+
+    selection = ["--select", "int_order_lines__valued int_customer_order_days"]
+    result = dbt("test", *selection, settings=settings)
+    assert result.returncode == 0, result.stdout[-4000:]
+
+    # The same break in the recomputed order's rows and its customer's days fails.
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute(
+            "UPDATE intermediate.int_order_lines__valued SET returned_quantity = -1 WHERE order_id = ?", [recomputed[0]]
+        )
+        con.execute("UPDATE intermediate.int_customer_order_days SET orders = 0 WHERE customer_id = ?", [recomputed[1]])
+    result = dbt("test", *selection, settings=settings)
+    assert result.returncode != 0
+    failed = [line for line in result.stdout.splitlines() if " FAIL " in line]
+    assert any("within_ranges_int_order_lines__valued" in line for line in failed), result.stdout[-4000:]
+    assert any("within_ranges_int_customer_order_days" in line for line in failed), result.stdout[-4000:]
+
+
 def test_every_business_setting_is_in_the_history_fingerprint():
     import re
 

@@ -101,9 +101,10 @@
 {%- endmacro %}
 
 
-{#- The data tests of a kept history model read only the month ends this run
-    recomputed: the others were tested when they were built and have not changed since.
-    Otherwise dbt's own: the rows of a test's `where` config. -#}
+{#- The data tests of a kept model read only what this run recomputed: a history
+    model's month ends from the first recomputed one, an order fact model's recomputed
+    orders or customers. The other rows were tested when they were built and have not
+    changed since. Otherwise dbt's own: the rows of a test's `where` config. -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- if config.get('where') -%}
@@ -113,6 +114,12 @@
         {%- set bounds = adapter.get_relation(database=relation.database, schema='intermediate', identifier='int_history_recompute_from') -%}
         {%- if bounds is not none -%}
             {%- do conditions.append('month_end >= (select recompute_from from ' ~ bounds ~ ')') -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if execute and relation.identifier in order_fact_model_names() and history_materialization() == 'incremental' -%}
+        {%- set recomputed_rows = recomputed_order_fact_rows(relation) -%}
+        {%- if recomputed_rows -%}
+            {%- do conditions.append(recomputed_rows) -%}
         {%- endif -%}
     {%- endif -%}
     {%- if conditions -%}

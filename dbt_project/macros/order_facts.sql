@@ -45,12 +45,16 @@
     {%- set recomputed = ref('int_orders__recomputed') -%}
     {%- set orders = ref('int_orders__valued') -%}
     {%- if recomputes_some_orders() -%}
-    {{ keyword }} {{ column }} in (
-        select previous_customer_id from {{ recomputed }} where previous_customer_id is not null
-        union
-        select customer_id from {{ orders }} where order_id in (select order_id from {{ recomputed }})
-    )
+    {{ keyword }} {{ column }} in ({{ recomputed_customers(recomputed, orders) }})
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- A query for the customers of the recomputed orders, before and after. -#}
+{% macro recomputed_customers(recomputed, orders) -%}
+    select previous_customer_id from {{ recomputed }} where previous_customer_id is not null
+    union
+    select customer_id from {{ orders }} where order_id in (select order_id from {{ recomputed }})
 {%- endmacro %}
 
 
@@ -80,4 +84,23 @@
         on_schema_change='fail',
         pre_hook="{{ delete_recomputed_orders('" ~ key ~ "') }}",
     ) }}
+{%- endmacro %}
+
+
+{#- The rows of a kept order fact model that the last build of it recomputed, as a
+    condition; none when it recomputed every row (or there is no record of it). -#}
+{% macro recomputed_order_fact_rows(relation) -%}
+    {%- set scope = adapter.get_relation(database=relation.database, schema='intermediate', identifier='int_order_facts_scope') -%}
+    {%- set recomputed = adapter.get_relation(database=relation.database, schema='intermediate', identifier='int_orders__recomputed') -%}
+    {%- if scope is none or recomputed is none or not has_columns(scope, ['recompute_all']) -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- if run_query('select recompute_all from ' ~ scope).columns[0].values()[0] -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- if relation.identifier in ('int_customer_order_days', 'int_customer_order_history') -%}
+        {%- set orders = adapter.get_relation(database=relation.database, schema='intermediate', identifier='int_orders__valued') -%}
+        {{ return('customer_id in (' ~ recomputed_customers(recomputed, orders) ~ ')') }}
+    {%- endif -%}
+    {{ return('order_id in (select order_id from ' ~ recomputed ~ ')') }}
 {%- endmacro %}
