@@ -102,6 +102,30 @@ def test_the_history_and_order_facts_are_recomputed_whole_when_a_business_settin
     # A run that set out to recompute everything and did not finish.
     assert recompute(scopes) == ("unfinished earlier build", "unfinished earlier build", False)
 
+    # The first order lands after a build that saw no order at all: it is recomputed
+    # (nothing was loaded before it), on the same as_of_date, so nothing else moves.
+    day = {"as_of_date": "2025-06-30"}
+    assert recompute("+built_order_facts", day)[1] == "unfinished earlier build"
+    with duckdb.connect(str(settings.warehouse)) as con:
+        loaded = ("b1", "b1.csv", 1, "2025-07-01 08:00:00")
+        con.execute(
+            "INSERT INTO raw.orders (order_id, customer_id, ordered_at, channel, currency, status, "
+            "_batch, _file, _row_number, _loaded_at) VALUES ('SO1', 'C1', '2025-06-29 10:00:00', 'online', "
+            "'CNY', 'completed', ?, ?, ?, ?)",
+            loaded,
+        )
+        con.execute(
+            "INSERT INTO raw.order_lines (order_id, line_number, product_id, product_category, quantity, "
+            "unit_price, discount_amount, unit_cost, _batch, _file, _row_number, _loaded_at) "
+            "VALUES ('SO1', 1, 'P1', 'tools', 2, 10, 0, 4, ?, ?, ?, ?)",
+            loaded,
+        )
+    assert recompute("+built_order_facts", day)[1:] == ("changed orders only", False)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("SELECT order_id FROM intermediate.int_orders__recomputed").fetchall() == [("SO1",)]
+        valued = con.execute("SELECT order_id, net_revenue FROM intermediate.int_orders__valued").fetchall()
+    assert valued == [("SO1", 20)]
+
 
 def test_the_tests_of_the_kept_order_facts_read_the_recomputed_orders_only(workdir, small_release):
     """A run that recomputed some orders tests those orders' rows, and the customers'

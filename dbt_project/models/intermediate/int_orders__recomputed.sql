@@ -56,11 +56,12 @@ built as (
 ),
 
 last_build as (
+    -- A table that was empty then: every row it holds now is new.
     select
         built_as_of,
-        orders_loaded_to,
-        lines_loaded_to,
-        returns_loaded_to
+        coalesce(orders_loaded_to, cast('1900-01-01' as timestamp)) as orders_loaded_to,
+        coalesce(lines_loaded_to, cast('1900-01-01' as timestamp)) as lines_loaded_to,
+        coalesce(returns_loaded_to, cast('1900-01-01' as timestamp)) as returns_loaded_to
     from built
     where record_kind = 'build'
 ),
