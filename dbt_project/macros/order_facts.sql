@@ -5,10 +5,12 @@
 {#- The kept order fact models, each keyed by order (converted and valued orders,
     lines) or by customer (order days and what was known on each). -#}
 {% macro order_fact_model_names() -%}
-    {{ return([
-        'int_orders__converted', 'int_order_lines__valued', 'int_orders__valued',
-        'int_customer_order_days', 'int_customer_order_history',
-    ]) }}
+    {{ return(['int_orders__converted', 'int_order_lines__valued', 'int_orders__valued']
+        + customer_order_fact_model_names()) }}
+{%- endmacro %}
+
+{% macro customer_order_fact_model_names() -%}
+    {{ return(['int_customer_order_days', 'int_customer_order_history']) }}
 {%- endmacro %}
 
 
@@ -60,11 +62,11 @@
 
 {#- Before a kept order fact model inserts: drop the rows it recomputes (every row on a
     whole recompute). -#}
-{% macro delete_recomputed_orders(key='order') -%}
+{% macro delete_recomputed_orders() -%}
     {%- if is_incremental() -%}
     {%- if recomputes_some_orders() -%}
     delete from {{ this }}
-    {% if key == 'customer' -%}
+    {% if this.identifier in customer_order_fact_model_names() -%}
     {{ recomputed_customers_only() }}
     {%- else -%}
     {{ recomputed_orders_only() }}
@@ -77,12 +79,12 @@
 
 
 {#- The config every kept order fact model shares. -#}
-{% macro order_facts_config(key='order') -%}
+{% macro order_facts_config() -%}
     {{ config(
         materialized=history_materialization(),
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_recomputed_orders('" ~ key ~ "') }}",
+        pre_hook="{{ delete_recomputed_orders() }}",
     ) }}
 {%- endmacro %}
 
@@ -98,7 +100,7 @@
     {%- if run_query('select recompute_all from ' ~ scope).columns[0].values()[0] -%}
         {{ return('') }}
     {%- endif -%}
-    {%- if relation.identifier in ('int_customer_order_days', 'int_customer_order_history') -%}
+    {%- if relation.identifier in customer_order_fact_model_names() -%}
         {%- set orders = adapter.get_relation(database=relation.database, schema='intermediate', identifier='int_orders__valued') -%}
         {{ return('customer_id in (' ~ recomputed_customers(recomputed, orders) ~ ')') }}
     {%- endif -%}

@@ -3,7 +3,7 @@
     (customer_id, order_date) serves the running median of int_customer_order_history.
     Kept from run to run: only the customers of the orders int_orders__recomputed names
     (before and after) are recomputed, each with all their days. -#}
-{{ order_facts_config('customer') }}
+{{ order_facts_config() }}
 {{ config(indexes=[{'columns': ['customer_id', 'order_date']}] if target.type == 'postgres' else []) }}
 
 with

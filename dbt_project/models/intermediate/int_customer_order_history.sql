@@ -1,7 +1,7 @@
 {#- For every customer and distinct order date: what was known about the customer's
     ordering on that day (order dates so far, typical gap so far). Kept from run to run
     like int_customer_order_days: only the customers of recomputed orders, whole. -#}
-{{ order_facts_config('customer') }}
+{{ order_facts_config() }}
 with
 
 order_days as (
