@@ -81,8 +81,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 # The tests reading `refreshed` (two refreshes) carry this mark, so that `--dist loadgroup`
 # runs them in one process and the workspace is built once. `small_release` (one refresh)
-# may be built once per process instead: the failure tests that copy it each run the
-# pipeline again and are better spread over the processes.
+# is shared between the processes instead: the failure tests that copy it each run the
+# pipeline again and are better spread over them.
 REFRESHED = pytest.mark.xdist_group("refreshed")
 
 
@@ -127,17 +127,33 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def small_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace (landing, warehouse, published) after one successful refresh of 3,000
-    generated order lines (seed 21)."""
+    generated order lines (seed 21). Built once for all test processes: the first to
+    need it builds it under a lock while the others wait, then each reads it (tests that
+    change it copy it first)."""
+    import fcntl
+    import shutil
+
     from pipelines.core.settings import Settings
     from pipelines.demo import generate
     from pipelines.run import failure_messages, run_refresh
 
-    root = tmp_path_factory.mktemp("small_release")
-    with pytest.MonkeyPatch.context() as mp:
-        point_settings_at(mp, root)
-        generate(root / "landing", order_lines=3000, seed=21)
-        result = run_refresh(Settings.from_env())
-    assert result.success, failure_messages(result)
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Every worker's base folder sits in the run's own folder.
+        shared = shared.parent
+    root = shared / "small_release"
+    with open(shared / "small_release.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "built").exists():
+            with pytest.MonkeyPatch.context() as mp:
+                point_settings_at(mp, root)
+                generate(root / "landing", order_lines=3000, seed=21)
+                result = run_refresh(Settings.from_env())
+            if not result.success:
+                # The next process to need it starts afresh rather than from a failed run.
+                shutil.rmtree(root, ignore_errors=True)
+            assert result.success, failure_messages(result)
+            (root / "built").touch()
     return root
 
 
