@@ -170,15 +170,7 @@ def test_a_month_end_partition_run_archives_its_date_and_leaves_current_alone(wo
     out = capsys.readouterr().out
     assert "Live release:" in out and "as of 2025-12-31" in out
     assert f"2025-06-30  release {manifest['release_id']}, run {result.run_id}" in out
-
-    # The same date again replaces its archived set; still nothing live changes.
-    again = run_refresh(settings, month_end="2025-06-30")
-    assert again.success, failure_messages(again)
-    assert json.loads((archived / "manifest.json").read_text())["run_id"] == again.run_id
-    assert len(list((settings.publish_dir / "as_of" / ".releases").iterdir())) == 1
-    assert _live_files(settings.publish_dir) == files_before
-    # A fresh load: this run's freshness checks passed.
-    assert all(passed for passed, _ in RunReport.from_result(again).freshness)
+    # The same date published again replaces its archived set: tests/test_publish.py.
 
 
 # --- Failure alerts -----------------------------------------------------------------------
