@@ -27,7 +27,7 @@ from pipelines.core.paths import DBT_PROJECT_DIR
 from pipelines.core.resources import pipeline_resources
 from pipelines.core.settings import Settings
 from pipelines.core.shipping import fetch_tables, ship_tables
-from pipelines.core.spark import shipped_tables_var
+from pipelines.core.spark import shipped_tables_var, spark_session
 from pipelines.core.warehouse import WarehouseResource
 from pipelines.demo import generate
 from pipelines.ingest.contract import TABLES
@@ -212,6 +212,11 @@ def test_spark_publishes_the_marts_duckdb_publishes_row_for_row(raw_warehouse, r
     found = differences(expected, published)
     # The gates run where dbt built, through GX's datasource for that engine.
     found += gate_failures(engine, tmp_path / "spark")
+    # The next run's session (a new catalog) registers the same folders again.
+    spark_session(engine).stop()
+    manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
+    rows = manifest["tables"]["customer_value"]["rows"]
+    assert spark_session(engine).table("marts.customer_value").count() == rows > 0
     with capsys.disabled():
         print(f"\nbuild and publish: duckdb {duckdb_seconds:.1f} s, spark {seconds:.1f} s")
     assert not found, "on spark, marts that differ from DuckDB's or failing gates:\n" + "\n".join(found)

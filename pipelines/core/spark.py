@@ -6,8 +6,8 @@ at a time, and a JVM keeps Derby open until it exits, so this process never open
 its session has an in-memory catalog and registers every table from where Spark keeps
 it, the SQL warehouse folder (`<schema>.db/<table>/`, Parquet, written by dbt) and the
 shipped folders (`shipped/<schema>/<table>/`, written by ingest and the customer-base
-models). Tables are registered again each time a step asks, so it reads what the last
-dbt command wrote.
+models). Each time a step asks, the tables written since the session last registered
+them are registered again, so it reads what the last dbt command wrote.
 """
 
 from __future__ import annotations
@@ -78,20 +78,49 @@ def spark_session(engine: EngineResource) -> Any:
     return spark
 
 
+# What this process's sessions registered: application id -> {table: (folder, its files)}.
+_registered: dict[str, dict[str, tuple[str, tuple]]] = {}
+
+
+def _files(folder: Path) -> tuple:
+    """Every file of a table's folder with its size and modification time: a table
+    written again (dbt, a shipped model) changes them."""
+    return tuple(
+        sorted(
+            (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*")
+            if p.is_file()
+        )
+    )
+
+
 def register_tables(spark: Any, engine: EngineResource) -> None:
+    """Register every table of the engine in this session, skipping the ones whose
+    files did not change since this session registered them (about 4 s for all
+    of them on a tiny warehouse, once per step)."""
     spark.catalog.clearCache()
-    for name, folder in _tables(engine).items():
+    tables = _tables(engine)
+    state = {name: (str(folder), _files(folder)) for name, folder in tables.items()}
+    application = spark.sparkContext.applicationId
+    known = _registered.get(application, {})
+    for name, folder in tables.items():
+        if known.get(name) == state[name]:
+            continue
         schema = name.split(".", 1)[0]
         if not spark.catalog.databaseExists(schema):
             spark.sql(f"CREATE DATABASE {schema}")
         spark.sql(f"DROP TABLE IF EXISTS {name}")
         spark.sql(f"CREATE TABLE {name} USING parquet LOCATION {_lit(str(folder))}")
-    _information_schema(spark, list(_tables(engine)))
+    if state != known:
+        _information_schema(spark, engine, list(tables))
+    _registered[application] = state
 
 
-def _information_schema(spark: Any, tables: list[str]) -> None:
+def _information_schema(spark: Any, engine: EngineResource, tables: list[str]) -> None:
     """`information_schema.columns` as the SQL engines have it (schema, table, column,
-    type, position), for suites that check which columns a table has."""
+    type, position), for suites that check which columns a table has. Written to a
+    folder of its own and registered like the other tables: a managed table would be
+    refused by the next process's session, whose catalog does not know the folder."""
     rows = [
         (name.split(".", 1)[0], name.split(".", 1)[1], field.name, field.dataType.simpleString(), position)
         for name in tables
@@ -100,6 +129,9 @@ def _information_schema(spark: Any, tables: list[str]) -> None:
     columns = spark.createDataFrame(
         rows, "table_schema string, table_name string, column_name string, data_type string, ordinal_position int"
     )
+    folder = engine.spark_root / "session-warehouse" / "information_schema" / "columns"
+    columns.write.mode("overwrite").parquet(str(folder))
     if not spark.catalog.databaseExists("information_schema"):
         spark.sql("CREATE DATABASE information_schema")
-    columns.write.mode("overwrite").saveAsTable("information_schema.columns")
+    spark.sql("DROP TABLE IF EXISTS information_schema.columns")
+    spark.sql(f"CREATE TABLE information_schema.columns USING parquet LOCATION {_lit(str(folder))}")
