@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -207,13 +208,13 @@ def test_a_run_killed_mid_way_leaves_the_published_set_intact(published):
 
     building = settings.publish_dir / "releases"
     phases = {
-        "dbt": lambda process: lambda: _dbt_running(process.pid),
-        "publish": lambda process: lambda: any(building.glob(".building-*")),
+        "dbt": lambda process: _dbt_running(process.pid),
+        "publish": lambda process: any(building.glob(".building-*")),
     }
-    for phase, when in phases.items():
+    for phase, reached in phases.items():
         log = settings.warehouse.parent / f"killed-{phase}.log"
         process = _start_run(settings, log)
-        assert _kill_when(process, when(process)), log.read_text()[-2000:]
+        assert _kill_when(process, partial(reached, process)), log.read_text()[-2000:]
 
         assert published_bytes(settings.publish_dir) == before, phase
         assert current_release(settings.publish_dir).release_id == live

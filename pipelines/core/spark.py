@@ -96,8 +96,8 @@ def _files(folder: Path) -> tuple:
 
 def register_tables(spark: Any, engine: EngineResource) -> None:
     """Register every table of the engine in this session, skipping the ones whose
-    files did not change since this session registered them (about 4 s for all
-    of them on a tiny warehouse, once per step)."""
+    files did not change since this session registered them: every step that reads a
+    table asks, and registering them all takes about 4 s even on a tiny warehouse."""
     spark.catalog.clearCache()
     tables = _tables(engine)
     state = {name: (str(folder), _files(folder)) for name, folder in tables.items()}
