@@ -208,13 +208,13 @@ def test_spark_publishes_the_marts_duckdb_publishes_row_for_row(raw_warehouse, r
     started = time.perf_counter()
     published = build_and_publish(engine, raw_warehouse, tmp_path / "spark")
     seconds = time.perf_counter() - started
-    assert json.loads((published / "manifest.json").read_text(encoding="utf-8"))["engine"] == "spark"
+    manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["engine"] == "spark"
     found = differences(expected, published)
     # The gates run where dbt built, through GX's datasource for that engine.
     found += gate_failures(engine, tmp_path / "spark")
     # The next run's session (a new catalog) registers the same folders again.
     spark_session(engine).stop()
-    manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
     rows = manifest["tables"]["customer_value"]["rows"]
     assert spark_session(engine).table("marts.customer_value").count() == rows > 0
     with capsys.disabled():

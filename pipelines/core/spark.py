@@ -65,7 +65,7 @@ def spark_session(engine: EngineResource) -> Any:
         .config("spark.sql.catalogImplementation", "in-memory")
         # Tables created here are never managed: keep Spark's default folder out of
         # the working directory all the same.
-        .config("spark.sql.warehouse.dir", str(engine.spark_root / "session-warehouse"))
+        .config("spark.sql.warehouse.dir", str(_session_warehouse(engine)))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
@@ -82,16 +82,24 @@ def spark_session(engine: EngineResource) -> Any:
 _registered: dict[str, dict[str, tuple[str, tuple]]] = {}
 
 
+def _session_warehouse(engine: EngineResource) -> Path:
+    return engine.spark_root / "session-warehouse"
+
+
 def _files(folder: Path) -> tuple:
     """Every file of a table's folder with its size and modification time: a table
     written again (dbt, a shipped model) changes them."""
-    return tuple(
-        sorted(
-            (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
-            for p in folder.rglob("*")
-            if p.is_file()
-        )
-    )
+    stats = ((p, p.stat()) for p in folder.rglob("*") if p.is_file())
+    return tuple(sorted((str(p.relative_to(folder)), st.st_size, st.st_mtime_ns) for p, st in stats))
+
+
+def _register(spark: Any, name: str, folder: Path) -> None:
+    """`schema.table` as a table over the Parquet folder, replacing any earlier one."""
+    schema = name.split(".", 1)[0]
+    if not spark.catalog.databaseExists(schema):
+        spark.sql(f"CREATE DATABASE {schema}")
+    spark.sql(f"DROP TABLE IF EXISTS {name}")
+    spark.sql(f"CREATE TABLE {name} USING parquet LOCATION {_lit(str(folder))}")
 
 
 def register_tables(spark: Any, engine: EngineResource) -> None:
@@ -104,13 +112,8 @@ def register_tables(spark: Any, engine: EngineResource) -> None:
     application = spark.sparkContext.applicationId
     known = _registered.get(application, {})
     for name, folder in tables.items():
-        if known.get(name) == state[name]:
-            continue
-        schema = name.split(".", 1)[0]
-        if not spark.catalog.databaseExists(schema):
-            spark.sql(f"CREATE DATABASE {schema}")
-        spark.sql(f"DROP TABLE IF EXISTS {name}")
-        spark.sql(f"CREATE TABLE {name} USING parquet LOCATION {_lit(str(folder))}")
+        if known.get(name) != state[name]:
+            _register(spark, name, folder)
     if state != known:
         _information_schema(spark, engine, list(tables))
     _registered[application] = state
@@ -129,9 +132,6 @@ def _information_schema(spark: Any, engine: EngineResource, tables: list[str]) -
     columns = spark.createDataFrame(
         rows, "table_schema string, table_name string, column_name string, data_type string, ordinal_position int"
     )
-    folder = engine.spark_root / "session-warehouse" / "information_schema" / "columns"
+    folder = _session_warehouse(engine) / "information_schema" / "columns"
     columns.write.mode("overwrite").parquet(str(folder))
-    if not spark.catalog.databaseExists("information_schema"):
-        spark.sql("CREATE DATABASE information_schema")
-    spark.sql("DROP TABLE IF EXISTS information_schema.columns")
-    spark.sql(f"CREATE TABLE information_schema.columns USING parquet LOCATION {_lit(str(folder))}")
+    _register(spark, "information_schema.columns", folder)
