@@ -86,6 +86,9 @@ def test_a_batch_breaking_a_raw_expectation_stops_the_run_at_the_raw_gate(publis
     assert not result.success
     messages = "\n".join(failure_messages(result))
     assert "suite raw.order_lines failed: unexpected_rows_expectation on discount_amount: 3 unexpected" in messages
+    # The failure shows the rows that broke it, with the file they came from.
+    assert "'_file': 'sales/order_lines/9999-01.csv'" in messages
+    assert all(f"'order_id': '{row[header.index('order_id')]}'" in messages for row in body)
     ran = {e.step_key for e in result.all_events if e.is_step_start}
     assert "dbt_staging" not in ran and "dbt_marts" not in ran and "published__marts" not in ran
     assert published_bytes(settings.publish_dir) == before

@@ -159,6 +159,39 @@ def test_a_gate_covers_every_published_mart():
     assert set(PUBLISHED_TABLES) <= validated, set(PUBLISHED_TABLES) - validated
 
 
+@pytest.mark.parametrize(
+    ("gate", "suite_name"), [("raw", "orders"), ("raw", "fx_rates"), ("staging", "stg_sales__orders")]
+)
+def test_the_currency_checks_name_each_bad_code_with_its_rows(tmp_path, gate, suite_name):
+    # The project's own query, on a hand-made table: 'usd' twice, 'US' and 'CN1' once,
+    # good codes and a NULL (another expectation's business) many times.
+    settings = Settings.from_env({})
+    suite = load_suite(settings.expectations_dir / gate / f"{suite_name}.json", gate, {"max_quarantine_share": 0.05})
+    [currency] = [
+        e
+        for e in suite.definition["expectations"]
+        if e["type"] == "unexpected_rows_expectation" and "currency" in e["kwargs"]["unexpected_rows_query"]
+    ]
+    warehouse = tmp_path / "currencies.duckdb"
+    schema, table = suite.table.split(".")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"CREATE SCHEMA {schema}")
+        con.execute(
+            f"""CREATE TABLE {suite.table} AS SELECT CASE
+                   WHEN i IN (3, 700) THEN 'usd' WHEN i = 5 THEN 'US' WHEN i = 8 THEN 'CN1'
+                   WHEN i % 100 = 1 THEN NULL WHEN i % 2 = 0 THEN 'CNY' ELSE 'USD' END AS currency
+                 FROM range(1000) AS t(i)"""
+        )
+    single = tmp_path / f"{table}.json"
+    single.write_text(json.dumps({**suite.definition, "expectations": [currency]}))
+
+    [outcome] = validate_suites(warehouse, [load_suite(single, gate, {})])
+
+    [result] = outcome.expectations
+    assert not outcome.success and result.unexpected_count == 3
+    assert sorted((r["currency"], r["rows"]) for r in result.sample) == [("CN1", 1), ("US", 1), ("usd", 2)]
+
+
 def _suite(tmp_path: Path, name: str, table: str) -> Suite:
     definition = {
         "name": f"planted.{name}",

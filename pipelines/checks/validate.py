@@ -109,6 +109,20 @@ def _outcome(result) -> ExpectationOutcome:
     )
 
 
+def _with_failing_rows(outcome: ExpectationOutcome, result, source, table: str) -> ExpectationOutcome:
+    """A failed custom-query expectation with a few of the rows its query found. GX keeps
+    them only in its COMPLETE result format, which would also hold every failing value of
+    every other expectation; the query runs again, limited, only when it found rows."""
+    if outcome.success or outcome.sample or outcome.error or outcome.expectation != "unexpected_rows_expectation":
+        return outcome
+    query = result.expectation_config.kwargs["unexpected_rows_query"].format(batch=table)
+    try:
+        rows = source.rows(f"SELECT * FROM ({query}) AS failing_rows LIMIT {SAMPLE_SIZE}")
+    except Exception as exc:  # the count stands; only the sample is missing
+        return replace(outcome, error=f"its failing rows could not be read: {exc}")
+    return replace(outcome, sample=[{k: _plain(v) for k, v in row.items()} for row in rows])
+
+
 def _scrubbed(outcome: ExpectationOutcome, engine: EngineResource | None) -> ExpectationOutcome:
     """An error message never carries the engine's password, whatever a driver put in it."""
     if engine is None or engine.kind != POSTGRES or not outcome.error:
@@ -374,9 +388,11 @@ def _validate(
                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
                 run_id=gx.RunIdentifier(run_name=run_name) if run_name else None,
             )
-            outcome = SuiteOutcome(
-                suite, bool(result.success), [_scrubbed(_outcome(r), engine) for r in result.results]
-            )
+            expectations = [
+                _with_failing_rows(_outcome(r), r, source, suite.table) if suite.table else _outcome(r)
+                for r in result.results
+            ]
+            outcome = SuiteOutcome(suite, bool(result.success), [_scrubbed(o, engine) for o in expectations])
             if wants_report:
                 outcome.report = summary
             outcomes.append(outcome)
