@@ -250,3 +250,30 @@ def test_the_data_docs_keep_every_kept_run_and_render_only_the_new_results(plant
     # ...and the result past the kept days is gone, with its page and from the index.
     assert not (results / "planted" / "orders" / "old").exists()
     assert not old_page.exists() and "/old/" not in index
+
+
+def test_a_failed_query_expectation_keeps_its_count_when_its_rows_cannot_be_read(planted, tmp_path, monkeypatch):
+    from pipelines.checks import validate
+
+    def refuse(self, query):
+        raise RuntimeError("connection lost\nmore detail")
+
+    definition = {
+        "name": "planted.negative",
+        "meta": {"asset": "sales/orders", "table": "sales.orders"},
+        "expectations": [
+            {
+                "type": "unexpected_rows_expectation",
+                "kwargs": {"unexpected_rows_query": "SELECT order_id FROM {batch} WHERE quantity < 0"},
+            }
+        ],
+    }
+    suite_file = tmp_path / "negative.json"
+    suite_file.write_text(json.dumps(definition))
+    monkeypatch.setattr(validate._SqlSource, "rows", refuse)
+
+    [outcome] = validate_suites(planted, [load_suite(suite_file, "planted", {})])
+
+    [result] = outcome.expectations
+    assert not outcome.success and result.unexpected_count == 4 and result.error is None
+    assert result.sample == ["rows not shown: connection lost"]
