@@ -277,3 +277,27 @@ def test_a_failed_query_expectation_keeps_its_count_when_its_rows_cannot_be_read
     [result] = outcome.expectations
     assert not outcome.success and result.unexpected_count == 4 and result.error is None
     assert result.sample == ["rows not shown: connection lost"]
+
+
+def test_a_gate_result_never_shows_the_engine_password():
+    from types import SimpleNamespace
+
+    from pipelines.checks.validate import ExpectationOutcome, _scrubbed
+    from pipelines.core.engines import POSTGRES
+
+    engine = SimpleNamespace(kind=POSTGRES, postgres=SimpleNamespace(password="s3cret"))
+    failed = ExpectationOutcome(
+        "unexpected_rows_expectation",
+        "",
+        False,
+        2,
+        None,
+        "",
+        ["rows not shown: connection to postgresql://ccp:s3cret@db failed", {"order_id": "O1"}],
+        error="password s3cret rejected",
+    )
+
+    scrubbed = _scrubbed(failed, engine)
+
+    assert scrubbed.sample == ["rows not shown: connection to postgresql://ccp:***@db failed", {"order_id": "O1"}]
+    assert scrubbed.error == "password *** rejected"

@@ -115,22 +115,26 @@ def _with_failing_rows(outcome: ExpectationOutcome, result, source, table: str) 
     every other expectation; the query runs again, limited, only when it found rows."""
     if outcome.success or outcome.sample or outcome.error or outcome.expectation != "unexpected_rows_expectation":
         return outcome
-    query = result.expectation_config.kwargs["unexpected_rows_query"].format(batch=table)
     try:
+        query = result.expectation_config.kwargs["unexpected_rows_query"].format(batch=table)
         rows = source.rows(f"SELECT * FROM ({query}) AS failing_rows LIMIT {SAMPLE_SIZE}")
     except Exception as exc:  # the count and the failure stand; only the rows are missing
-        rows = [f"rows not shown: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"]
+        message = str(exc).strip()
+        rows = [f"rows not shown: {message.splitlines()[0] if message else type(exc).__name__}"]
     return replace(outcome, sample=rows)
 
 
 def _scrubbed(outcome: ExpectationOutcome, engine: EngineResource | None) -> ExpectationOutcome:
     """An error message never carries the engine's password, whatever a driver put in it."""
-    if engine is None or engine.kind != POSTGRES or not outcome.error:
+    if engine is None or engine.kind != POSTGRES:
         return outcome
     secret = engine.postgres.password
-    if not secret or secret not in outcome.error:
+    if not secret:
         return outcome
-    return replace(outcome, error=outcome.error.replace(secret, "***"))
+    # The sample holds the message of a failed read of the failing rows, if any.
+    sample = [v.replace(secret, "***") if isinstance(v, str) else v for v in outcome.sample]
+    error = outcome.error.replace(secret, "***") if outcome.error else outcome.error
+    return replace(outcome, error=error, sample=sample)
 
 
 def _plain(value):
