@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from pipelines.checks.suites import Suite
 from pipelines.core.engines import POSTGRES, SPARK, EngineResource
+from pipelines.core.errors import first_line
 
 SAMPLE_SIZE = 5
 # Validation results listed on the Data Docs index, newest first: about the last 20 runs.
@@ -93,9 +94,8 @@ def _outcome(result) -> ExpectationOutcome:
     observed = details.get("observed_value")
     if config.type == "unexpected_rows_expectation":
         # Its observed value is the number of rows the query returned.
+        # Its rows are read by _with_failing_rows: the SUMMARY format does not keep them.
         unexpected_count = observed if isinstance(observed, int) else unexpected_count
-        rows = (details.get("details") or {}).get("unexpected_rows") or []
-        sample = [dict(r) if not isinstance(r, dict) else r for r in rows[:SAMPLE_SIZE]]
         observed = None
     return ExpectationOutcome(
         expectation=config.type,
@@ -113,14 +113,13 @@ def _with_failing_rows(outcome: ExpectationOutcome, result, source, table: str) 
     """A failed custom-query expectation with a few of the rows its query found. GX keeps
     them only in its COMPLETE result format, which would also hold every failing value of
     every other expectation; the query runs again, limited, only when it found rows."""
-    if outcome.success or outcome.sample or outcome.error or outcome.expectation != "unexpected_rows_expectation":
+    if outcome.success or outcome.error or outcome.expectation != "unexpected_rows_expectation":
         return outcome
     try:
         query = result.expectation_config.kwargs["unexpected_rows_query"].format(batch=table)
         rows = source.rows(f"SELECT * FROM ({query}) AS failing_rows LIMIT {SAMPLE_SIZE}")
     except Exception as exc:  # the count and the failure stand; only the rows are missing
-        message = str(exc).strip()
-        rows = [f"rows not shown: {message.splitlines()[0] if message else type(exc).__name__}"]
+        rows = [f"rows not shown: {first_line(exc)}"]
     return replace(outcome, sample=rows)
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.core.errors import first_line as _first_line
 from pipelines.core.landing import landed_files as _landed_files
 from pipelines.core.sql import quote_identifier as _q
 from pipelines.core.sql import quote_literal as _lit
@@ -200,10 +201,6 @@ def _read_text(landed: _Landed, table: Table) -> str:
         f"SELECT {_lit(landed.label)} AS _file, {_lit(landed.path.name)} AS _batch, "
         f"{selected}, {row_number} AS _row_number FROM {source}"
     )
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _typed(column: Column) -> str:

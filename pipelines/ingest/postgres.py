@@ -26,6 +26,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.core.engines import redact
+from pipelines.core.errors import first_line as _first_line
 from pipelines.core.sql import quote_identifier as _q
 from pipelines.core.sql import quote_literal as _lit
 from pipelines.ingest.contract import Table
@@ -103,11 +104,6 @@ def _connect(source: PostgresSource, where: str):
         return adbc.connect(source.url)
     except adbc.Error as exc:
         raise SourceRejected(where, f"cannot connect: {_first_line(exc)}") from exc
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _column_types(cur, source: PostgresSource, table: Table, where: str) -> dict[str, str]:
