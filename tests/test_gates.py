@@ -192,6 +192,63 @@ def test_the_currency_checks_name_each_bad_code_with_its_rows(tmp_path, gate, su
     assert sorted((r["currency"], r["rows"]) for r in result.sample) == [("CN1", 1), ("US", 1), ("usd", 2)]
 
 
+KEY_QUERY = "HAVING count(*) > 1"
+
+
+def _key_checks() -> list[tuple[str, str]]:
+    """(gate, suite) of every suite that checks its table's key with a grouped query."""
+    settings = Settings.from_env({})
+    return sorted(
+        (path.parent.name, path.stem)
+        for path in settings.expectations_dir.glob("*/*.json")
+        if KEY_QUERY in path.read_text(encoding="utf-8")
+    )
+
+
+def test_the_key_checks_cover_every_row_level_table():
+    assert {suite for _, suite in _key_checks()} >= {
+        "stg_sales__orders",
+        "stg_sales__order_lines",
+        "stg_sales__returns",
+        "stg_sales__fx_rates",
+        "stg_crm__customers",
+        "stg_crm__interactions",
+        "int_orders__converted",
+        "customer_value",
+        "customer_tier_history",
+        "customer_predictions",
+    }
+
+
+@pytest.mark.parametrize(("gate", "suite_name"), _key_checks())
+def test_a_key_check_names_each_repeated_key_with_its_rows(tmp_path, gate, suite_name):
+    # The suite's own query, on a hand-made table of its key columns: key 7 three times,
+    # key 8 twice, keys 0-99 once otherwise, and a row with no key at all twice (the
+    # not-null expectations' business, not a repeated key).
+    settings = Settings.from_env({})
+    suite = load_suite(settings.expectations_dir / gate / f"{suite_name}.json", gate, {"max_quarantine_share": 0.05})
+    [key] = [e for e in suite.definition["expectations"] if KEY_QUERY in e["kwargs"].get("unexpected_rows_query", "")]
+    columns = [c.strip() for c in key["meta"]["column"].split(",")]
+    values = ", ".join(f"CASE WHEN i >= 100 THEN NULL ELSE 'k' || i END AS {c}" for c in columns)
+    warehouse = tmp_path / "keys.duckdb"
+    schema, _ = suite.table.split(".")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"CREATE SCHEMA {schema}")
+        con.execute(
+            f"""CREATE TABLE {suite.table} AS SELECT {values}
+                FROM (SELECT i FROM range(102) AS t(i) UNION ALL VALUES (7), (7), (8)) AS keys(i)"""
+        )
+    single = tmp_path / f"{suite_name}.json"
+    single.write_text(json.dumps({**suite.definition, "expectations": [key]}))
+
+    [outcome] = validate_suites(warehouse, [load_suite(single, gate, {})])
+
+    [result] = outcome.expectations
+    assert not outcome.success and result.unexpected_count == 2
+    assert result.column == ", ".join(columns)
+    assert sorted((r[columns[0]], r["rows"]) for r in result.sample) == [("k7", 3), ("k8", 2)]
+
+
 def _suite(tmp_path: Path, name: str, table: str) -> Suite:
     definition = {
         "name": f"planted.{name}",
