@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -162,32 +163,46 @@ def test_a_gate_covers_every_published_mart():
 @pytest.mark.parametrize(
     ("gate", "suite_name"), [("raw", "orders"), ("raw", "fx_rates"), ("staging", "stg_sales__orders")]
 )
+def _one_expectation(
+    tmp_path: Path, gate: str, suite_name: str, pick: Callable[[dict], bool], table_sql: Callable[[dict], str]
+):
+    """One expectation of a project suite (the one `pick` accepts), validated alone on a
+    hand-made table built by `table_sql(expectation)` (a SELECT) in a fresh warehouse:
+    the expectation, its suite outcome and its result."""
+    settings = Settings.from_env({})
+    suite = load_suite(settings.expectations_dir / gate / f"{suite_name}.json", gate, {"max_quarantine_share": 0.05})
+    [expectation] = [e for e in suite.definition["expectations"] if pick(e)]
+    warehouse = tmp_path / "hand_made.duckdb"
+    schema, _ = suite.table.split(".")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"CREATE SCHEMA {schema}")
+        con.execute(f"CREATE TABLE {suite.table} AS {table_sql(expectation)}")
+    single = tmp_path / f"{suite_name}.json"
+    single.write_text(json.dumps({**suite.definition, "expectations": [expectation]}))
+    [outcome] = validate_suites(warehouse, [load_suite(single, gate, {})])
+    [result] = outcome.expectations
+    return expectation, outcome, result
+
+
+@pytest.mark.parametrize(
+    ("gate", "suite_name"), [("raw", "orders"), ("raw", "fx_rates"), ("staging", "stg_sales__orders")]
+)
 def test_the_currency_checks_name_each_bad_code_with_its_rows(tmp_path, gate, suite_name):
     # The project's own query, on a hand-made table: 'usd' twice, 'US' and 'CN1' once,
     # good codes and a NULL (another expectation's business) many times.
-    settings = Settings.from_env({})
-    suite = load_suite(settings.expectations_dir / gate / f"{suite_name}.json", gate, {"max_quarantine_share": 0.05})
-    [currency] = [
-        e
-        for e in suite.definition["expectations"]
-        if e["type"] == "unexpected_rows_expectation" and "currency" in e["kwargs"]["unexpected_rows_query"]
-    ]
-    warehouse = tmp_path / "currencies.duckdb"
-    schema, table = suite.table.split(".")
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(f"CREATE SCHEMA {schema}")
-        con.execute(
-            f"""CREATE TABLE {suite.table} AS SELECT CASE
+    _, outcome, result = _one_expectation(
+        tmp_path,
+        gate,
+        suite_name,
+        lambda e: e["type"] == "unexpected_rows_expectation" and "currency" in e["kwargs"]["unexpected_rows_query"],
+        lambda _: (
+            """SELECT CASE
                    WHEN i IN (3, 700) THEN 'usd' WHEN i = 5 THEN 'US' WHEN i = 8 THEN 'CN1'
                    WHEN i % 100 = 1 THEN NULL WHEN i % 2 = 0 THEN 'CNY' ELSE 'USD' END AS currency
                  FROM range(1000) AS t(i)"""
-        )
-    single = tmp_path / f"{table}.json"
-    single.write_text(json.dumps({**suite.definition, "expectations": [currency]}))
+        ),
+    )
 
-    [outcome] = validate_suites(warehouse, [load_suite(single, gate, {})])
-
-    [result] = outcome.expectations
     assert not outcome.success and result.unexpected_count == 3
     assert sorted((r["currency"], r["rows"]) for r in result.sample) == [("CN1", 1), ("US", 1), ("usd", 2)]
 
@@ -225,25 +240,18 @@ def test_a_key_check_names_each_repeated_key_with_its_rows(tmp_path, gate, suite
     # The suite's own query, on a hand-made table of its key columns: key 7 three times,
     # key 8 twice, keys 0-99 once otherwise, and a row with no key at all twice (the
     # not-null expectations' business, not a repeated key).
-    settings = Settings.from_env({})
-    suite = load_suite(settings.expectations_dir / gate / f"{suite_name}.json", gate, {"max_quarantine_share": 0.05})
-    [key] = [e for e in suite.definition["expectations"] if KEY_QUERY in e["kwargs"].get("unexpected_rows_query", "")]
-    columns = [c.strip() for c in key["meta"]["column"].split(",")]
-    values = ", ".join(f"CASE WHEN i >= 100 THEN NULL ELSE 'k' || i END AS {c}" for c in columns)
-    warehouse = tmp_path / "keys.duckdb"
-    schema, _ = suite.table.split(".")
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(f"CREATE SCHEMA {schema}")
-        con.execute(
-            f"""CREATE TABLE {suite.table} AS SELECT {values}
-                FROM (SELECT i FROM range(102) AS t(i) UNION ALL VALUES (7), (7), (8)) AS keys(i)"""
-        )
-    single = tmp_path / f"{suite_name}.json"
-    single.write_text(json.dumps({**suite.definition, "expectations": [key]}))
+    def key_columns(expectation) -> list[str]:
+        return [c.strip() for c in expectation["meta"]["column"].split(",")]
 
-    [outcome] = validate_suites(warehouse, [load_suite(single, gate, {})])
+    def keys(expectation) -> str:
+        values = ", ".join(f"CASE WHEN i >= 100 THEN NULL ELSE 'k' || i END AS {c}" for c in key_columns(expectation))
+        return f"SELECT {values} FROM (SELECT i FROM range(102) AS t(i) UNION ALL VALUES (7), (7), (8)) AS keys(i)"
 
-    [result] = outcome.expectations
+    key, outcome, result = _one_expectation(
+        tmp_path, gate, suite_name, lambda e: KEY_QUERY in e["kwargs"].get("unexpected_rows_query", ""), keys
+    )
+
+    columns = key_columns(key)
     assert not outcome.success and result.unexpected_count == 2
     assert result.column == ", ".join(columns)
     assert sorted((r[columns[0]], r["rows"]) for r in result.sample) == [("k7", 3), ("k8", 2)]
