@@ -42,15 +42,15 @@ order_months as (
 
 counted_facts as (
     -- Each fact with the first month end that counts it and the first that no longer
-    -- does. Revenue and refunds are summed at the scale of the refunds, each amount
-    -- rounded to it once.
+    -- does. Revenue and refunds are summed exactly, at the scale of the order amounts
+    -- (18 decimals), as customer_value sums them: no amount is rounded or rescaled.
     select
         customer_id,
         {{ dbt.last_day('last_order_date', 'month') }} as counted_from,
         {{ dbt.last_day(add_days('last_order_date', n), 'month') }} as counted_until,
         last_order_date,
         1 as active_months,
-        cast(0 as decimal(38, 12)) as prior_window_revenue,
+        cast(0 as decimal(38, 18)) as prior_window_revenue,
         0 as interactions
     from order_months
     union all
@@ -62,7 +62,7 @@ counted_facts as (
         {{ dbt.last_day(add_days('order_date', 2 * n), 'month') }} as counted_until,
         cast(null as date) as last_order_date,
         0 as active_months,
-        cast(revenue_before_returns as decimal(38, 12)) as prior_window_revenue,
+        cast(revenue_before_returns as decimal(38, 18)) as prior_window_revenue,
         0 as interactions
     from customer_days
     union all
@@ -74,7 +74,7 @@ counted_facts as (
         {{ dbt.last_day(add_days('order_date', 2 * n), 'month') }} as counted_until,
         cast(null as date) as last_order_date,
         0 as active_months,
-        cast(-1 * refund as decimal(38, 12)) as prior_window_revenue,
+        cast(-1 * refund as decimal(38, 18)) as prior_window_revenue,
         0 as interactions
     from returns
     union all
@@ -84,7 +84,7 @@ counted_facts as (
         {{ dbt.last_day(add_days('occurred_on', n), 'month') }} as counted_until,
         cast(null as date) as last_order_date,
         0 as active_months,
-        cast(0 as decimal(38, 12)) as prior_window_revenue,
+        cast(0 as decimal(38, 18)) as prior_window_revenue,
         1 as interactions
     from interactions
 ),
