@@ -5,8 +5,9 @@
     customer is known and who referred them). int_history_recompute_from compares these
     rows with those the history was last built from: a month end depends only on facts
     dated on or before it, so a fact that differs changes no month end before its
-    effective_date. Amounts are rounded to a millionth so that sums added up in another
-    order compare equal; the values are kept as one digest. -#}
+    effective_date. Amounts are compared as macro fact_amount gives them (exact
+    decimals on DuckDB, rounded to a millionth elsewhere, so that sums added up in
+    another order compare equal); the values are kept as one digest. -#}
 with
 
 order_days as (
