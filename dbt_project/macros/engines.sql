@@ -31,3 +31,15 @@
 {% macro default__staging_materialization() -%}incremental{%- endmacro %}
 
 {% macro spark__staging_materialization() -%}table{%- endmacro %}
+
+
+{#- dbt's last_day on DuckDB, for months: DuckDB's own last_day() rather than dbt's
+    truncate, add a month and take off a day, which computes in timestamps and costs
+    about twice as much; the month-end history takes it for every dated fact. -#}
+{% macro duckdb__last_day(date, datepart) -%}
+    {%- if datepart == 'month' -%}
+    last_day(cast({{ date }} as date))
+    {%- else -%}
+    {{ dbt.default_last_day(date, datepart) }}
+    {%- endif -%}
+{%- endmacro %}
