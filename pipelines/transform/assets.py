@@ -187,14 +187,18 @@ def _test_outcomes(
     return others, outcomes
 
 
-def _failing_rows_reader(warehouse: WarehouseResource, target_path: Path) -> FailingRows:
+def _failing_rows_reader(warehouse: WarehouseResource, target_path: Path, manifest: Mapping[str, Any]) -> FailingRows:
     """Runs a failed grouped test's compiled query again (after dbt exited) for the
-    parts it failed on: its rows are (column name or expression number, failing rows)."""
+    parts it failed on: its rows are (column name or expression number, failing rows).
+    dbt leaves each test's compiled query in the command's target folder, at
+    compiled/<package>/<file that declares the test>/<test file name>."""
 
     def read(unique_id: str) -> dict[str, int] | None:
         try:
-            results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
-            (compiled,) = [r["compiled_code"] for r in results if r["unique_id"] == unique_id]
+            node = manifest["nodes"][unique_id]
+            compiled = target_path.joinpath(
+                "compiled", node["package_name"], node["original_file_path"], node["path"]
+            ).read_text(encoding="utf-8")
             with warehouse.connect(read_only=True, purpose="catalog") as con:
                 return {str(column): int(rows) for column, rows in con.execute(compiled).fetchall()}
         except (OSError, KeyError, ValueError, duckdb.Error):
@@ -242,6 +246,10 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
         args = [
             "build",
             "--no-version-check",
+            # No manifest.json or run_results.json per command (about 0.8 s each): the
+            # events carry the results, and the parse the next command starts from is
+            # written all the same (partial_parse.msgpack).
+            "--no-write-json",
             "--exclude-resource-type",
             "unit_test",
             "--vars",
@@ -267,7 +275,11 @@ def _build_step(project: DbtProject, name: str, select: str, exclude: str | None
         checked = set(context.selected_asset_check_keys)
         # A failed grouped test is run again to name its columns: only where the
         # warehouse connection is the engine's.
-        failing_rows = _failing_rows_reader(warehouse, Path(invocation.target_path)) if engine.is_duckdb else None
+        failing_rows = (
+            _failing_rows_reader(warehouse, Path(invocation.target_path), invocation.manifest)
+            if engine.is_duckdb
+            else None
+        )
         others, outcomes = _test_outcomes(
             raw_events, invocation.manifest, translator, project, checked, failing_rows or (lambda unique_id: None)
         )
