@@ -100,6 +100,48 @@ def test_fitting_distinct_summaries_with_counts_equals_fitting_every_customer():
     assert grouped.log_likelihood == pytest.approx(each.log_likelihood, rel=1e-9)
 
 
+def _stopping_short(monkeypatch, times: int) -> list[np.ndarray]:
+    """Make L-BFGS-B's first `times` runs give up after three iterations, the way its
+    line search stops ('ABNORMAL', status 2); later runs are real. Returns each run's start."""
+    real = models.optimize.minimize
+    starts: list[np.ndarray] = []
+
+    def minimize(fun, x0, **kwargs):
+        starts.append(np.array(x0, dtype=float))
+        if len(starts) > times:
+            return real(fun, x0, **kwargs)
+        partial = real(fun, x0, **{**kwargs, "options": {**kwargs["options"], "maxiter": 3}})
+        return models.optimize.OptimizeResult(
+            x=partial.x, fun=partial.fun, jac=partial.jac, nit=3, success=False, status=2, message="ABNORMAL: "
+        )
+
+    monkeypatch.setattr(models.optimize, "minimize", minimize)
+    return starts
+
+
+def test_a_line_search_that_gives_up_is_restarted_once_from_where_it_stopped(monkeypatch):
+    summary = _cdnow_summary()
+    direct = models.fit_bgnbd(summary.x, summary.t_x, summary["T"])
+    starts = _stopping_short(monkeypatch, times=1)
+    fit = models.fit_bgnbd(summary.x, summary.t_x, summary["T"])
+    assert fit.converged, fit.message
+    assert len(starts) == 2
+    assert not np.allclose(starts[1], starts[0])  # from the stopping point, not the start again
+    assert fit.iterations > 3
+    # The same optimum, to the flatness of the likelihood around it.
+    assert _within(fit.params, PUBLISHED_BG_NBD) == {}
+    assert fit.log_likelihood == pytest.approx(direct.log_likelihood, abs=1e-4)
+
+
+def test_a_line_search_that_gives_up_twice_is_not_converged(monkeypatch):
+    repeaters = _cdnow_summary().query("x > 0")
+    starts = _stopping_short(monkeypatch, times=2)
+    fit = models.fit_gamma_gamma(repeaters.x, repeaters.m)
+    assert len(starts) == 2
+    assert not fit.converged
+    assert fit.message == "the optimiser stopped without converging: ABNORMAL: "
+
+
 def test_the_closed_forms_on_cases_worked_out_by_hand():
     params = {"r": 1.0, "alpha": 1.0, "a": 1.0, "b": 2.0}
     # x = 1, t_x = 1, T = 3: odds of having dropped out = a / (b + x - 1) x ((alpha + T) /

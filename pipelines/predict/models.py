@@ -132,14 +132,29 @@ def fit_bgnbd(x, t_x, big_t, weights=None) -> Fit:
             return np.inf, np.zeros_like(log_params)
         return value, gradient
 
-    result = optimize.minimize(
-        objective, _START, jac=True, method="L-BFGS-B", options={"maxiter": _MAX_ITERATIONS, "gtol": 1e-9}
-    )
+    result = _minimize(objective, _START)
     r, alpha_scaled, a, b = np.exp(result.x)
     params = {"r": float(r), "alpha": float(alpha_scaled * scale), "a": float(a), "b": float(b)}
     ll = bgnbd_log_likelihood(list(params.values()), x, t_x, big_t, w)
     converged, message = _judge(result, ll, params)
     return Fit("bg_nbd", params, ll, customers, converged, message, int(result.nit))
+
+
+def _minimize(objective, start: np.ndarray) -> optimize.OptimizeResult:
+    """L-BFGS-B from `start`. Its line search can give up ('ABNORMAL', status 2) where
+    the curvature it remembers misleads it, near a flat optimum above all, and where it
+    does depends on the last bits of the arithmetic (the same data stopped there on one
+    CPU and converged on another). One restart from that point with the memory
+    cleared then converges or gives up again, and that second answer is the one judged.
+    An iteration limit reached is not retried."""
+    options = {"maxiter": _MAX_ITERATIONS, "gtol": 1e-9}
+    result = optimize.minimize(objective, start, jac=True, method="L-BFGS-B", options=options)
+    if result.status != 2 or not np.all(np.isfinite(result.x)):
+        return result
+    options["maxiter"] = max(_MAX_ITERATIONS - int(result.nit), 1)
+    restart = optimize.minimize(objective, result.x, jac=True, method="L-BFGS-B", options=options)
+    restart.nit = int(restart.nit) + int(result.nit)
+    return restart
 
 
 def _judge(result: optimize.OptimizeResult, ll: float, params: dict[str, float]) -> tuple[bool, str]:
@@ -231,9 +246,7 @@ def fit_gamma_gamma(x, m, weights=None) -> Fit:
             return np.inf, np.zeros_like(log_params)
         return value, gradient
 
-    result = optimize.minimize(
-        objective, np.zeros(3), jac=True, method="L-BFGS-B", options={"maxiter": _MAX_ITERATIONS, "gtol": 1e-9}
-    )
+    result = _minimize(objective, np.zeros(3))
     p, q, v_scaled = np.exp(result.x)
     params = {"p": float(p), "q": float(q), "v": float(v_scaled * scale)}
     ll = gamma_gamma_log_likelihood(list(params.values()), x, m, w)
