@@ -147,12 +147,16 @@ def _minimize(objective, start: np.ndarray) -> optimize.OptimizeResult:
     CPU and converged on another). One restart from that point with the memory
     cleared then converges or gives up again, and that second answer is the one judged.
     An iteration limit reached is not retried."""
-    options = {"maxiter": _MAX_ITERATIONS, "gtol": 1e-9}
-    result = optimize.minimize(objective, start, jac=True, method="L-BFGS-B", options=options)
+
+    def run(x0: np.ndarray, iterations: int) -> optimize.OptimizeResult:
+        options = {"maxiter": iterations, "gtol": 1e-9}
+        return optimize.minimize(objective, x0, jac=True, method="L-BFGS-B", options=options)
+
+    result = run(start, _MAX_ITERATIONS)
     if result.status != 2 or not np.all(np.isfinite(result.x)):
         return result
-    options["maxiter"] = max(_MAX_ITERATIONS - int(result.nit), 1)
-    restart = optimize.minimize(objective, result.x, jac=True, method="L-BFGS-B", options=options)
+    # Status 2 is never the iteration limit, so some iterations are left.
+    restart = run(result.x, _MAX_ITERATIONS - int(result.nit))
     restart.nit = int(restart.nit) + int(result.nit)
     return restart
 
