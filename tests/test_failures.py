@@ -94,6 +94,32 @@ def test_a_batch_breaking_a_raw_expectation_stops_the_run_at_the_raw_gate(publis
     assert published_bytes(settings.publish_dir) == before
 
 
+def test_a_failing_staging_gate_stops_the_customer_base_models_and_the_marts(published, tmp_path, monkeypatch):
+    settings = published
+    before = published_bytes(settings.publish_dir)
+    # The customer-base models' inputs are built in the staging dbt step, before this
+    # gate: a suite every staged order line breaks must still stop the models.
+    suites = tmp_path / "expectations"
+    shutil.copytree(settings.expectations_dir, suites)
+    suite_file = suites / "staging" / "stg_sales__order_lines.json"
+    suite = json.loads(suite_file.read_text(encoding="utf-8"))
+    for expectation in suite["expectations"]:
+        if expectation["kwargs"].get("column") == "quantity":
+            expectation["kwargs"]["min_value"] = 1_000_000
+    suite_file.write_text(json.dumps(suite), encoding="utf-8")
+    monkeypatch.setenv("CCP_EXPECTATIONS_DIR", str(suites))
+
+    result = run_refresh(Settings.from_env())
+
+    assert not result.success
+    messages = "\n".join(failure_messages(result))
+    assert "suite staging.stg_sales__order_lines failed: expect_column_values_to_be_between on quantity" in messages
+    ran = {e.step_key for e in result.all_events if e.is_step_start}
+    assert {"dbt_staging", "staging_gate"} <= ran
+    assert not ran & {"customer_base_models", "predictions_gate", "dbt_marts", "published__marts"}, ran
+    assert published_bytes(settings.publish_dir) == before
+
+
 def test_a_broken_mart_invariant_stops_publishing_at_the_marts_gate(published, tmp_path, monkeypatch):
     settings = published
     before = published_bytes(settings.publish_dir)
@@ -163,7 +189,7 @@ def test_a_failing_dbt_test_fails_its_models_check_and_stops_the_run(published):
         assert problem in messages
     ran = {e.step_key for e in result.all_events if e.is_step_start}
     assert "dbt_staging" in ran
-    assert not ran & {"staging_gate", "dbt_intermediate", "dbt_marts", "published__marts"}
+    assert not ran & {"staging_gate", "customer_base_models", "dbt_marts", "published__marts"}
     assert published_bytes(settings.publish_dir) == before
 
 

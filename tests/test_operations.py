@@ -133,13 +133,13 @@ def test_a_month_end_partition_run_archives_its_date_and_leaves_current_alone(wo
     assert result.success, failure_messages(result)
     assert result.dagster_run.tags["dagster/partition"] == "2025-06-30"
     # Its as_of_date is a var the project was not parsed with: the first dbt step parses
-    # again and hands the parse on, so the later steps start from it.
+    # again and hands the parse on, so the later step starts from it.
     logs = {
         step: (next(target_dir().glob(f"{step}-{result.run_id[:7]}-*")) / "dbt.log").read_text(encoding="utf-8")
-        for step in ("dbt_staging", "dbt_intermediate", "dbt_marts")
+        for step in ("dbt_staging", "dbt_marts")
     }
     assert "Unable to do partial parsing" in logs["dbt_staging"]
-    assert "Unable to do partial parsing" not in logs["dbt_intermediate"] + logs["dbt_marts"]
+    assert "Unable to do partial parsing" not in logs["dbt_marts"]
     assert result.dagster_run.tags["as_of_date"] == "2025-06-30"
     # The partition key became the run's as_of_date, down to the marts.
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:

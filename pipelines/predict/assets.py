@@ -18,6 +18,15 @@ from pipelines.predict.estimate import INPUTS, MODEL, PREDICTIONS, Settings, est
 PREDICTIONS_KEY = dg.AssetKey(["marts", "customer_predictions"])
 MODEL_KEY = dg.AssetKey(["marts", "clv_model"])
 INPUTS_KEY = dg.AssetKey(["intermediate", "int_customer_clv_inputs"])
+# The inputs are built in the same dbt step as the staged tables they come from, before
+# the staging gate validates those. A failing blocking check stops only the assets that
+# depend on its asset directly, so the models name the tables the gate checks, and the
+# whole gate must pass before they are fitted.
+GATED_UPSTREAM = [
+    dg.AssetKey(["staging", "stg_sales__order_lines"]),
+    dg.AssetKey(["staging", "stg_sales__returns"]),
+    dg.AssetKey(["intermediate", "int_orders__converted"]),
+]
 
 
 def _fit_metadata(outcome, model: str) -> dict:
@@ -41,6 +50,8 @@ def models_connection(warehouse: WarehouseResource, engine: EngineResource) -> I
     whose results are shipped back to the engine for the marts to read."""
     if engine.is_duckdb:
         with warehouse.connect(purpose="predict") as con:
+            # On a new warehouse no dbt step has built a mart yet.
+            con.execute("CREATE SCHEMA IF NOT EXISTS marts")
             yield con
         return
     scratch = warehouse.spill_dir("predict-ship")
@@ -62,7 +73,7 @@ def models_connection(warehouse: WarehouseResource, engine: EngineResource) -> I
     specs=[
         dg.AssetSpec(
             PREDICTIONS_KEY,
-            deps=[INPUTS_KEY],
+            deps=[INPUTS_KEY, *GATED_UPSTREAM],
             group_name="predict",
             description=(
                 "Per customer with an order: P(alive), expected repeat order days in the next 90 "
@@ -72,7 +83,7 @@ def models_connection(warehouse: WarehouseResource, engine: EngineResource) -> I
         ),
         dg.AssetSpec(
             MODEL_KEY,
-            deps=[INPUTS_KEY],
+            deps=[INPUTS_KEY, *GATED_UPSTREAM],
             group_name="predict",
             description="The fitted BG/NBD and Gamma-Gamma parameters of the run, with the holdout check.",
         ),
