@@ -42,6 +42,20 @@ def assert_release_readable(publish_dir: Path) -> dict:
     return manifest
 
 
+def use_edited_suite(settings: Settings, tmp_path: Path, mp: pytest.MonkeyPatch, suite: str, edit) -> None:
+    """Points the run at a copy of the suites in which `edit` changed the kwargs of each
+    expectation of `suite` (`<gate>/<table>.json`): suites are reviewed files, never
+    edited in place."""
+    suites = tmp_path / "expectations"
+    shutil.copytree(settings.expectations_dir, suites)
+    suite_file = suites / suite
+    definition = json.loads(suite_file.read_text(encoding="utf-8"))
+    for expectation in definition["expectations"]:
+        edit(expectation["kwargs"])
+    suite_file.write_text(json.dumps(definition), encoding="utf-8")
+    mp.setenv("CCP_EXPECTATIONS_DIR", str(suites))
+
+
 @pytest.fixture
 def published(small_release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     root = tmp_path / "workspace"
@@ -97,17 +111,14 @@ def test_a_batch_breaking_a_raw_expectation_stops_the_run_at_the_raw_gate(publis
 def test_a_failing_staging_gate_stops_the_customer_base_models_and_the_marts(published, tmp_path, monkeypatch):
     settings = published
     before = published_bytes(settings.publish_dir)
+
     # The customer-base models' inputs are built in the staging dbt step, before this
     # gate: a suite every staged order line breaks must still stop the models.
-    suites = tmp_path / "expectations"
-    shutil.copytree(settings.expectations_dir, suites)
-    suite_file = suites / "staging" / "stg_sales__order_lines.json"
-    suite = json.loads(suite_file.read_text(encoding="utf-8"))
-    for expectation in suite["expectations"]:
-        if expectation["kwargs"].get("column") == "quantity":
-            expectation["kwargs"]["min_value"] = 1_000_000
-    suite_file.write_text(json.dumps(suite), encoding="utf-8")
-    monkeypatch.setenv("CCP_EXPECTATIONS_DIR", str(suites))
+    def breaks_every_line(kwargs: dict) -> None:
+        if kwargs.get("column") == "quantity":
+            kwargs["min_value"] = 1_000_000
+
+    use_edited_suite(settings, tmp_path, monkeypatch, "staging/stg_sales__order_lines.json", breaks_every_line)
 
     result = run_refresh(Settings.from_env())
 
@@ -123,17 +134,14 @@ def test_a_failing_staging_gate_stops_the_customer_base_models_and_the_marts(pub
 def test_a_broken_mart_invariant_stops_publishing_at_the_marts_gate(published, tmp_path, monkeypatch):
     settings = published
     before = published_bytes(settings.publish_dir)
-    # Suites are reviewed files: a copy with an invariant today's mart breaks (tiers
+
+    # A copy of the suites with an invariant today's mart breaks (tiers
     # must cover every customer, here with a tier the mart never uses).
-    suites = tmp_path / "expectations"
-    shutil.copytree(settings.expectations_dir, suites)
-    suite_file = suites / "marts" / "customer_value.json"
-    suite = json.loads(suite_file.read_text(encoding="utf-8"))
-    for expectation in suite["expectations"]:
-        if expectation["kwargs"].get("column") == "pareto_tier" and "value_set" in expectation["kwargs"]:
-            expectation["kwargs"]["value_set"] = ["A", "B", "C"]
-    suite_file.write_text(json.dumps(suite), encoding="utf-8")
-    monkeypatch.setenv("CCP_EXPECTATIONS_DIR", str(suites))
+    def drops_a_tier(kwargs: dict) -> None:
+        if kwargs.get("column") == "pareto_tier" and "value_set" in kwargs:
+            kwargs["value_set"] = ["A", "B", "C"]
+
+    use_edited_suite(settings, tmp_path, monkeypatch, "marts/customer_value.json", drops_a_tier)
 
     result = run_refresh(Settings.from_env())
 
