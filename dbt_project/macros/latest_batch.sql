@@ -1,5 +1,11 @@
 {#- One row per key: the row from the latest batch (batches sort by file name), so a
-    later batch that restates a record replaces it.
+    later batch that restates a record replaces it; within one batch, the later row.
+
+    Only the keys landed more than once are ranked: a grouping on the key finds them,
+    and every other row passes as it is. Ranking every row instead (row_number over
+    the key) sorts the whole table, about 6 s more for 10M order lines. The relation
+    is read three times rather than named once in a CTE, which DuckDB would hold in
+    memory whole. Keys are never empty: ingest quarantines a row without one.
 
     In an incremental staging model (incremental=true) only the raw rows loaded after
     the latest load the model holds are read (the loader stamps every load later than
@@ -7,19 +13,32 @@
     of earlier loads); `keep_latest` then settles each key they touch against the row
     already in the model. -#}
 {% macro latest_batch(relation, key_columns, incremental=false) -%}
-select * from (
-    select
-        *,
-        row_number() over (
-            partition by {{ key_columns | join(', ') }}
-            order by _batch desc, _row_number desc
-        ) as _batch_rank
-    from {{ relation }}
-    {% if incremental and is_incremental() -%}
+{%- set keys = key_columns | join(', ') -%}
+{%- set since -%}
+    {%- if incremental and is_incremental() %}
     where _loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
-    {%- endif %}
-) as ranked
-where _batch_rank = 1
+    {%- endif -%}
+{%- endset -%}
+select landed.*
+from (select * from {{ relation }}{{ since }}) as landed
+left join (
+    -- The latest row of each key landed more than once.
+    select
+        {% for key in key_columns %}candidates.{{ key }}, {% endfor %}candidates._batch as _latest_batch,
+        max(candidates._row_number) as _latest_row_number
+    from (select * from {{ relation }}{{ since }}) as candidates
+    inner join (
+        select {{ keys }}, max(_batch) as _latest_batch
+        from {{ relation }}{{ since }}
+        group by {{ keys }}
+        having count(*) > 1
+    ) as repeated
+        on {% for key in key_columns %}candidates.{{ key }} = repeated.{{ key }} and {% endfor %}candidates._batch = repeated._latest_batch
+    group by {% for key in key_columns %}candidates.{{ key }}, {% endfor %}candidates._batch
+) as latest
+    on {% for key in key_columns %}landed.{{ key }} = latest.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
+where latest._latest_batch is null
+    or (landed._batch = latest._latest_batch and landed._row_number = latest._latest_row_number)
 {%- endmacro %}
 
 
